@@ -127,6 +127,7 @@ export class VirtualClock implements Clock {
   }
 
   private compact(): void {
-    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i]!.cancelled) this.pending.splice(i, 1);
+    for (let i = this.pending.length - 1; i >= 0; i--)
+      if (this.pending[i]!.cancelled) this.pending.splice(i, 1);
   }
 }
