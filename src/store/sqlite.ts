@@ -1,0 +1,306 @@
+/**
+ * The embedded store: one SQLite file (better-sqlite3) in the data directory.
+ *
+ * Crash safety: WAL journal; every change is one transaction, so a process killed at any
+ * instant leaves either the whole change or none of it (synchronous=NORMAL in WAL mode
+ * keeps every committed transaction across a process crash; only an OS crash or power
+ * loss may lose the last few).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Binding, BindingStore } from '../registrar/bindings.js';
+import type { Clock } from '../util/clock.js';
+import { MIGRATIONS } from './migrations.js';
+import type {
+  AuditEntry,
+  CollectionName,
+  CommitResult,
+  ConfigStore,
+  DirectoryDocument,
+  Store,
+} from './types.js';
+
+/** How each collection's entities are keyed (the key is what the audit log names). */
+export const COLLECTION_KEYS: Readonly<Record<CollectionName, (e: Record<string, unknown>) => string>> = {
+  users: (e) => String(e.extension),
+  huntGroups: (e) => String(e.name),
+  timeProfiles: (e) => String(e.name),
+  userRights: (e) => String(e.name),
+  trunks: (e) => String(e.name),
+  incomingRoutes: (e) => `${e.trunk}|${e.ddi}|${e.callerId ?? ''}`,
+  shortCodes: (e) => String(e.code),
+};
+
+const COLLECTIONS = Object.keys(COLLECTION_KEYS) as CollectionName[];
+const SYSTEM = 'system';
+
+export interface SqliteStoreOptions {
+  /** Directory holding the database file (created if missing); ':memory:' for tests. */
+  dataDir: string;
+  clock: Clock;
+  /** File name inside dataDir (default twinline.db). */
+  fileName?: string;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  let file = ':memory:';
+  if (options.dataDir !== ':memory:') {
+    mkdirSync(options.dataDir, { recursive: true });
+    file = path.join(options.dataDir, options.fileName ?? 'twinline.db');
+  }
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  const config = createConfigStore(db, options.clock);
+  const bindings = createBindingTable(db);
+  return {
+    config,
+    bindings,
+    close: () => db.close(),
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+    | { value: string }
+    | undefined;
+  const current = row ? Number(row.value) : 0;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `the store was written by a newer twinline (schema ${current}, this one knows ${MIGRATIONS.length})`,
+    );
+  }
+  const apply = db.transaction(() => {
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    ).run(String(MIGRATIONS.length));
+  });
+  apply();
+}
+
+/** Stable JSON: object keys sorted, so equal documents compare equal as text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
+    }
+    return v;
+  });
+}
+
+interface EntityRow {
+  collection: string;
+  key: string;
+  ord: number;
+  doc: string;
+}
+
+function createConfigStore(db: Database.Database, clock: Clock): ConfigStore {
+  const selectAll = db.prepare(
+    'SELECT collection, key, ord, doc FROM config_entities ORDER BY collection, ord',
+  );
+  const upsert = db.prepare(
+    'INSERT INTO config_entities (collection, key, ord, doc) VALUES (?, ?, ?, ?) ON CONFLICT(collection, key) DO UPDATE SET ord = excluded.ord, doc = excluded.doc',
+  );
+  const remove = db.prepare('DELETE FROM config_entities WHERE collection = ? AND key = ?');
+  const insertRevision = db.prepare(
+    'INSERT INTO config_revisions (revision, at, actor, changes) VALUES (?, ?, ?, ?)',
+  );
+  const insertAudit = db.prepare(
+    'INSERT INTO audit (revision, at, actor, collection, key, action, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const maxRevision = db.prepare('SELECT COALESCE(MAX(revision), 0) AS r FROM config_revisions');
+  const selectAudit = db.prepare('SELECT * FROM audit WHERE revision > ? ORDER BY id LIMIT ?');
+
+  const revision = () => (maxRevision.get() as { r: number }).r;
+
+  const readRows = (): Map<string, EntityRow> => {
+    const rows = new Map<string, EntityRow>();
+    for (const r of selectAll.all() as EntityRow[]) rows.set(`${r.collection}\u0000${r.key}`, r);
+    return rows;
+  };
+
+  const commit = db.transaction((directory: DirectoryDocument, actor: string): CommitResult => {
+    const existing = readRows();
+    const at = new Date(clock.wallNow()).toISOString();
+    const next = revision() + 1;
+    const changes: AuditEntry[] = [];
+    const seen = new Set<string>();
+    const write = (collection: string, key: string, ord: number, entity: unknown) => {
+      const id = `${collection}\u0000${key}`;
+      if (seen.has(id)) throw new Error(`duplicate key "${key}" in ${collection}`);
+      seen.add(id);
+      const doc = canonicalJson(entity);
+      const old = existing.get(id);
+      if (old && old.doc === doc) {
+        if (old.ord !== ord) upsert.run(collection, key, ord, doc);
+        return;
+      }
+      upsert.run(collection, key, ord, doc);
+      changes.push({
+        revision: next,
+        at,
+        actor,
+        collection,
+        key,
+        action: old ? 'update' : 'create',
+        before: old ? JSON.parse(old.doc) : null,
+        after: entity,
+      });
+    };
+    write(SYSTEM, '', 0, directory.system ?? {});
+    for (const collection of COLLECTIONS) {
+      (directory[collection] ?? []).forEach((entity, ord) => {
+        write(collection, COLLECTION_KEYS[collection](entity), ord, entity);
+      });
+    }
+    for (const [id, row] of existing) {
+      if (seen.has(id)) continue;
+      remove.run(row.collection, row.key);
+      changes.push({
+        revision: next,
+        at,
+        actor,
+        collection: row.collection,
+        key: row.key,
+        action: 'delete',
+        before: JSON.parse(row.doc),
+        after: null,
+      });
+    }
+    if (changes.length === 0) return { revision: next - 1, changes };
+    insertRevision.run(next, at, actor, changes.length);
+    for (const c of changes) {
+      insertAudit.run(
+        c.revision,
+        c.at,
+        c.actor,
+        c.collection,
+        c.key,
+        c.action,
+        c.before === null ? null : canonicalJson(c.before),
+        c.after === null ? null : canonicalJson(c.after),
+      );
+    }
+    return { revision: next, changes };
+  });
+
+  return {
+    revision,
+    load() {
+      const rows = [...readRows().values()];
+      if (rows.length === 0) return undefined;
+      const directory: DirectoryDocument = {
+        system: {},
+        users: [],
+        huntGroups: [],
+        timeProfiles: [],
+        userRights: [],
+        trunks: [],
+        incomingRoutes: [],
+        shortCodes: [],
+      };
+      for (const r of rows.sort((a, b) => a.ord - b.ord)) {
+        const doc = JSON.parse(r.doc) as Record<string, unknown>;
+        if (r.collection === SYSTEM) directory.system = doc;
+        else if ((COLLECTIONS as string[]).includes(r.collection))
+          directory[r.collection as CollectionName].push(doc);
+      }
+      return { directory, revision: revision() };
+    },
+    commit: (directory, meta) => commit(directory, meta.actor),
+    audit(options = {}) {
+      const rows = selectAudit.all(options.sinceRevision ?? 0, options.limit ?? 1000) as Record<
+        string,
+        unknown
+      >[];
+      return rows.map((r) => ({
+        revision: Number(r.revision),
+        at: String(r.at),
+        actor: String(r.actor),
+        collection: String(r.collection),
+        key: String(r.key),
+        action: r.action as AuditEntry['action'],
+        before: r.before === null ? null : JSON.parse(String(r.before)),
+        after: r.after === null ? null : JSON.parse(String(r.after)),
+      }));
+    },
+  };
+}
+
+interface BindingRow {
+  aor: string;
+  contact: string;
+  expires_at: number;
+  call_id: string;
+  cseq: number;
+  source: string;
+  user_agent: string | null;
+  updated_at: number;
+}
+
+/**
+ * Registration bindings, written through to SQLite so they survive a restart, and read
+ * from memory (a REGISTER burst must not wait on the disk for reads).
+ */
+function createBindingTable(db: Database.Database): BindingStore {
+  const put = db.prepare(
+    `INSERT INTO bindings (aor, contact, expires_at, call_id, cseq, source, user_agent, updated_at)
+     VALUES (@aor, @contact, @expires_at, @call_id, @cseq, @source, @user_agent, @updated_at)
+     ON CONFLICT(aor, contact) DO UPDATE SET expires_at = excluded.expires_at, call_id = excluded.call_id,
+       cseq = excluded.cseq, source = excluded.source, user_agent = excluded.user_agent, updated_at = excluded.updated_at`,
+  );
+  const del = db.prepare('DELETE FROM bindings WHERE aor = ? AND contact = ?');
+  const delAll = db.prepare('DELETE FROM bindings WHERE aor = ?');
+  const cache = new Map<string, Map<string, Binding>>();
+  for (const r of db.prepare('SELECT * FROM bindings').all() as BindingRow[]) {
+    const b: Binding = {
+      aor: r.aor,
+      contact: r.contact,
+      expiresAt: r.expires_at,
+      callId: r.call_id,
+      cseq: r.cseq,
+      source: JSON.parse(r.source),
+      userAgent: r.user_agent ?? undefined,
+      updatedAt: r.updated_at,
+    };
+    if (!cache.has(b.aor)) cache.set(b.aor, new Map());
+    cache.get(b.aor)!.set(b.contact, b);
+  }
+  return {
+    list: (aor) => [...(cache.get(aor)?.values() ?? [])],
+    all: () => [...cache.values()].flatMap((m) => [...m.values()]),
+    put(b) {
+      put.run({
+        aor: b.aor,
+        contact: b.contact,
+        expires_at: b.expiresAt,
+        call_id: b.callId,
+        cseq: b.cseq,
+        source: JSON.stringify(b.source),
+        user_agent: b.userAgent ?? null,
+        updated_at: b.updatedAt,
+      });
+      if (!cache.has(b.aor)) cache.set(b.aor, new Map());
+      cache.get(b.aor)!.set(b.contact, b);
+    },
+    remove(aor, contact) {
+      del.run(aor, contact);
+      const m = cache.get(aor);
+      m?.delete(contact);
+      if (m?.size === 0) cache.delete(aor);
+    },
+    removeAll(aor) {
+      delAll.run(aor);
+      cache.delete(aor);
+    },
+  };
+}
