@@ -132,7 +132,8 @@ export class ServerInviteTransaction {
   /** Entry action of Proceeding. */
   start(): void {
     // RFC 3261 §17.2.1: the server transaction generates 100 Trying itself (here at once).
-    this.sendResponse(createResponse(this.request, 100));
+    this.last = createResponse(this.request, 100);
+    this.sendResponse(this.last);
   }
 
   /**
