@@ -173,8 +173,9 @@ function issuesFromZod(
       path,
       issue.input,
       allowed,
-      `${problemText(code, issue.input)}${tag}; allowed ${allowed}`,
+      `${problemText(code, issue.input)}; allowed ${allowed}`,
       code,
+      label,
     );
   }
 }
