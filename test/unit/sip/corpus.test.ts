@@ -3,6 +3,7 @@
  * parseMessage and checkRequest, must produce the outcome its .json file states.
  */
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -59,7 +60,7 @@ function fieldsOf(msg: SipMessage): Record<string, unknown> {
   const contact = parseNameAddr(msg.headers.get('contact') ?? '');
   out.contactUri = contact?.uri;
   out.contactParams = contact ? [...contact.params.keys()] : undefined;
-  out.bodyEncoding = Buffer.isUtf8?.(msg.body) ? 'utf8' : 'base64';
+  out.bodyEncoding = isUtf8(msg.body) ? 'utf8' : 'base64';
   if (msg.type === 'request') {
     out.method = msg.method;
     const uri = parseUri(msg.uri) as SipUri | undefined;
