@@ -90,6 +90,10 @@ export interface Rig {
   uacRequests: ServerTransaction[];
   /** What the UAS TU does with each new request (default: nothing). */
   answer: (tx: ServerTransaction) => void;
+  /** What the UAS TU does with each 2xx ACK (after it is recorded in `acks`). */
+  onAck: (ack: SipRequest) => void;
+  /** What the UAC TU does with each stray response (after it is recorded in `strays`). */
+  onStray: (res: SipResponse) => void;
 }
 
 /** A UAC layer at ALICE and a UAS layer at BOB joined by a loopback network. */
@@ -108,12 +112,17 @@ export function rig(protocol: TransportProtocol = 'UDP', timers?: Partial<TimerC
     strays: [],
     uacRequests: [],
     answer: () => {},
+    onAck: () => {},
+    onStray: () => {},
   } as unknown as Rig;
   r.uac = createTransactionLayer({
     clock,
     timers,
     onRequest: (tx) => r.uacRequests.push(tx),
-    onStray: (res) => r.strays.push(res),
+    onStray: (res) => {
+      r.strays.push(res);
+      r.onStray(res);
+    },
   });
   r.uas = createTransactionLayer({
     clock,
@@ -122,7 +131,10 @@ export function rig(protocol: TransportProtocol = 'UDP', timers?: Partial<TimerC
       r.requests.push(tx);
       r.answer(tx);
     },
-    onAck: (ack) => r.acks.push(ack),
+    onAck: (ack) => {
+      r.acks.push(ack);
+      r.onAck(ack);
+    },
     onStray: (res) => r.strays.push(res),
   });
   a.onMessage((inbound, t) => r.uac.handleInbound(inbound, t));
