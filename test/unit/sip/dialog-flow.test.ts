@@ -74,7 +74,7 @@ function phones(answerAfter = 1000): Phones {
   r.onAck = (ack) => {
     const route = bob.route(ack);
     bobLog.push(`${r.clock.now()} ACK ${route.kind}`);
-    if (route.kind === 'in-dialog') retransmitters.forEach((t) => t.acknowledge());
+    if (route.kind === 'in-dialog') for (const t of retransmitters) t.acknowledge();
   };
 
   const ackFor = (res: SipResponse) => {
