@@ -69,7 +69,10 @@ export function routeKey(trunk: string, ddi: string): string {
 export interface Analysis {
   errors: ConfigIssue[];
   warnings: ConfigIssue[];
+  /** Present when every entry passed its own field rules; valid only when `errors` is empty. */
   directory?: Directory;
+  /** The system settings and the users that passed their own field rules, with their list index. */
+  partial?: { system: SystemSettings; users: Indexed<User>[] };
   indexes?: DirectoryIndexes;
 }
 
@@ -214,7 +217,7 @@ function labelOf(section: string, raw: unknown): string {
   }
 }
 
-interface Indexed<T> {
+export interface Indexed<T> {
   i: number;
   v: T;
 }
@@ -309,13 +312,16 @@ export function analyseDirectory(input: unknown): Analysis {
   const routes = parsed.incomingRoutes as Indexed<IncomingRoute>[];
   const shortCodes = parsed.shortCodes as Indexed<ShortCode>[];
 
+  // Entries that failed their own field rules are left out of the cross-field checks below.
+  const parsedCompletely = out.errors.length === 0;
   const idx = crossCheck(
     out,
     { system, systemOk, users, huntGroups, timeProfiles, userRights, trunks, routes, shortCodes },
     shadow,
   );
 
-  if (out.errors.length > 0) return out;
+  // The directory is returned (with the errors) when every entry parsed, so change rules can still run.
+  if (!parsedCompletely) return { errors: out.errors, warnings: out.warnings, partial: { system, users } };
   const directory: Directory = {
     system,
     users: users.map((x) => x.v),
@@ -326,7 +332,7 @@ export function analyseDirectory(input: unknown): Analysis {
     incomingRoutes: routes.map((x) => x.v),
     shortCodes: shortCodes.map((x) => x.v),
   };
-  return { errors: out.errors, warnings: out.warnings, directory, indexes: idx };
+  return { errors: out.errors, warnings: out.warnings, directory, indexes: idx, partial: { system, users } };
 }
 
 interface Parsed {
@@ -1164,18 +1170,19 @@ export function validateChange(
   const errors = [...res.errors];
   const warnings = [...res.warnings];
   const a = res.directory;
-  if (!a) return { ok: false, errors, warnings };
+  if (!res.partial) return { ok: false, errors, warnings };
+  const { system: afterSystem, users: afterUsers } = res.partial;
   const out = new Collector();
 
   const beforeUsers = new Map(before.users.map((u) => [u.extension, u]));
   const beforeTwins = new Map<string, string>();
   for (const u of before.users)
     if (u.mobility.twinnedHandset) beforeTwins.set(u.mobility.twinnedHandset, u.extension);
-  const teamsLocked = before.system.autoPopulateMsTeamsData && a.system.autoPopulateMsTeamsData;
+  const teamsLocked = before.system.autoPopulateMsTeamsData && afterSystem.autoPopulateMsTeamsData;
   const replaced = new Set<string>();
 
   if (actor.kind !== 'system') {
-    a.users.forEach((u, i) => {
+    for (const { i, v: u } of afterUsers) {
       const prev = beforeUsers.get(u.extension);
       const who = `user ${u.extension}`;
       // CFG-2
@@ -1220,13 +1227,13 @@ export function validateChange(
           'READ_ONLY_TEAMS_AUTO',
         );
       }
-    });
+    }
   }
 
   if (actor.kind === 'user') {
     const self = actor.extension;
     for (const section of DIRECTORY_SECTIONS) {
-      if (section === 'users') continue;
+      if (section === 'users' || !a) continue;
       if (!sameValue(before[section], a[section])) {
         out.error(
           section,
@@ -1237,7 +1244,7 @@ export function validateChange(
         );
       }
     }
-    const afterExts = new Set(a.users.map((u) => u.extension));
+    const afterExts = new Set(afterUsers.map(({ v: u }) => u.extension));
     for (const u of before.users) {
       if (!afterExts.has(u.extension)) {
         out.error(
@@ -1249,7 +1256,7 @@ export function validateChange(
         );
       }
     }
-    a.users.forEach((u, i) => {
+    for (const { i, v: u } of afterUsers) {
       const prev = beforeUsers.get(u.extension);
       if (u.extension !== self || !prev) {
         if (!prev || !sameValue(prev, u)) {
@@ -1261,7 +1268,7 @@ export function validateChange(
             'NOT_PERMITTED',
           );
         }
-        return;
+        continue;
       }
       const changed: string[] = [];
       changedLeaves(prev, u, '', changed);
@@ -1290,12 +1297,14 @@ export function validateChange(
           );
         }
       }
-    });
+    }
   }
 
   const merged = [
     ...errors.filter((e) => !(replaced.has(e.path) && e.code === 'TWIN_DESTINATION_CANNOT_TWIN')),
     ...out.errors,
   ];
-  return merged.length === 0 ? { ok: true, directory: a, warnings } : { ok: false, errors: merged, warnings };
+  return merged.length === 0 && a
+    ? { ok: true, directory: a, warnings }
+    : { ok: false, errors: merged, warnings };
 }

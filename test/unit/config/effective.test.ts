@@ -13,11 +13,19 @@ function officeDirectory(extra: Partial<UserInput> = {}): Directory {
   return valid({
     system: { timeZone: 'Europe/London' },
     timeProfiles: [
-      { name: 'Office', entries: [{ kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' }] },
+      {
+        name: 'Office',
+        entries: [
+          { kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' },
+        ],
+      },
     ],
     userRights: [
       { name: 'Day', locked: { 'mobility.mobileDialDelay': 5, dnd: false } },
-      { name: 'Night', locked: { dnd: true, 'mobility.mobileTwinning': false, 'mobility.twinningTimeProfile': null } },
+      {
+        name: 'Night',
+        locked: { dnd: true, 'mobility.mobileTwinning': false, 'mobility.twinningTimeProfile': null },
+      },
     ],
     users: [
       user('402', {
@@ -89,7 +97,11 @@ describe('UR user rights and effective values', () => {
 
   it('UR-1 a locked value overrides the user’s own value and is reported as locked', () => {
     const e = effectiveUser(officeDirectory(), '402', utc('2026-01-05T20:00:00'))!;
-    assert.deepEqual(e.lockedBy, { dnd: 'Night', 'mobility.mobileTwinning': 'Night', 'mobility.twinningTimeProfile': 'Night' });
+    assert.deepEqual(e.lockedBy, {
+      dnd: 'Night',
+      'mobility.mobileTwinning': 'Night',
+      'mobility.twinningTimeProfile': 'Night',
+    });
     // null locks an optional setting to "unset": the twinning profile no longer gates.
     assert.equal(e.settings.mobility.twinningTimeProfile, undefined);
     assert.equal(e.twinningProfileActive, true);
@@ -100,20 +112,63 @@ describe('UR user rights and effective values', () => {
       if (f === 'mobileFeaturePin') assert.equal(LOCKABLE_SETTINGS.has(`mobility.${f}`), false);
       else assert.ok(LOCKABLE_SETTINGS.has(`mobility.${f}`), f);
     }
-    for (const p of ['dnd', 'dndExceptions', 'forwardUnconditional.enabled', 'forwardUnconditional.destination', 'forwardOnBusy.enabled', 'forwardOnNoAnswer.destination', 'forwardHuntGroupCalls', 'followMe.destination', 'callWaiting', 'voicemail.enabled', 'twinningMode', 'noAnswerTime']) {
+    for (const p of [
+      'dnd',
+      'dndExceptions',
+      'forwardUnconditional.enabled',
+      'forwardUnconditional.destination',
+      'forwardOnBusy.enabled',
+      'forwardOnNoAnswer.destination',
+      'forwardHuntGroupCalls',
+      'followMe.destination',
+      'callWaiting',
+      'voicemail.enabled',
+      'twinningMode',
+      'noAnswerTime',
+    ]) {
       assert.ok(LOCKABLE_SETTINGS.has(p), p);
     }
   });
 
   it('UR-1 locked values are validated like the field itself', () => {
-    const e = rejects(dir({ userRights: [{ name: 'R', locked: { 'mobility.mobileDialDelay': 120 } }] }), 'userRights[0].locked.mobility.mobileDialDelay', 'OUT_OF_RANGE');
+    const e = rejects(
+      dir({ userRights: [{ name: 'R', locked: { 'mobility.mobileDialDelay': 120 } }] }),
+      'userRights[0].locked.mobility.mobileDialDelay',
+      'OUT_OF_RANGE',
+    );
     assert.equal(e.allowed, '0–99 seconds');
-    rejects(dir({ userRights: [{ name: 'R', locked: { password: 'x' } }] }), 'userRights[0].locked.password', 'NOT_LOCKABLE');
-    rejects(dir({ userRights: [{ name: 'R', locked: { 'mobility.nope': true } }] }), 'userRights[0].locked.mobility.nope', 'NOT_LOCKABLE');
-    rejects(dir({ userRights: [{ name: 'R', locked: { 'mobility.twinnedHandset': '203' } }] }), 'userRights[0].locked.mobility.twinnedHandset', 'NOT_LOCKABLE');
-    rejects(dir({ userRights: [{ name: 'R', locked: { dnd: null } }] }), 'userRights[0].locked.dnd', 'INVALID_TYPE');
-    rejects(dir({ userRights: [{ name: 'R', locked: { 'mobility.twinningTimeProfile': 'Nope' } }] }), 'userRights[0].locked.mobility.twinningTimeProfile', 'UNKNOWN_TIME_PROFILE');
-    valid(dir({ userRights: [{ name: 'R', locked: { 'mobility.twinnedHandset': null, 'forwardUnconditional.enabled': false } }] }));
+    rejects(
+      dir({ userRights: [{ name: 'R', locked: { password: 'x' } }] }),
+      'userRights[0].locked.password',
+      'NOT_LOCKABLE',
+    );
+    rejects(
+      dir({ userRights: [{ name: 'R', locked: { 'mobility.nope': true } }] }),
+      'userRights[0].locked.mobility.nope',
+      'NOT_LOCKABLE',
+    );
+    rejects(
+      dir({ userRights: [{ name: 'R', locked: { 'mobility.twinnedHandset': '203' } }] }),
+      'userRights[0].locked.mobility.twinnedHandset',
+      'NOT_LOCKABLE',
+    );
+    rejects(
+      dir({ userRights: [{ name: 'R', locked: { dnd: null } }] }),
+      'userRights[0].locked.dnd',
+      'INVALID_TYPE',
+    );
+    rejects(
+      dir({ userRights: [{ name: 'R', locked: { 'mobility.twinningTimeProfile': 'Nope' } }] }),
+      'userRights[0].locked.mobility.twinningTimeProfile',
+      'UNKNOWN_TIME_PROFILE',
+    );
+    valid(
+      dir({
+        userRights: [
+          { name: 'R', locked: { 'mobility.twinnedHandset': null, 'forwardUnconditional.enabled': false } },
+        ],
+      }),
+    );
   });
 
   it('UR-3 the effective view shows the user’s own values beside the effective ones', () => {
@@ -142,7 +197,12 @@ describe('licence and system gating of effective values', () => {
         users: [
           user('201', {
             licence: 'unlicensed',
-            mobility: { twinBridgeAppearances: true, msTeamsUri: '+201', mobileTwinning: true, twinnedMobileNumber: '9123' },
+            mobility: {
+              twinBridgeAppearances: true,
+              msTeamsUri: '+201',
+              mobileTwinning: true,
+              twinnedMobileNumber: '9123',
+            },
           }),
         ],
       }),
@@ -157,7 +217,16 @@ describe('licence and system gating of effective values', () => {
   });
 
   it('LIC-2 when the licence is removed the mobility features stop applying at once', () => {
-    const d = valid(dir({ users: [user('201', { licence: 'mobile-worker', mobility: { mobilityFeatures: true, mobileTwinning: true, twinnedMobileNumber: '9123' } })] }));
+    const d = valid(
+      dir({
+        users: [
+          user('201', {
+            licence: 'mobile-worker',
+            mobility: { mobilityFeatures: true, mobileTwinning: true, twinnedMobileNumber: '9123' },
+          }),
+        ],
+      }),
+    );
     assert.equal(effectiveUser(d, '201', at)!.twinningMode, 'mobile');
     // A directory as it stands the moment the licence goes (before anyone edits the user).
     const downgraded: Directory = { ...d, users: [{ ...d.users[0]!, licence: 'basic' }] };
@@ -171,23 +240,62 @@ describe('licence and system gating of effective values', () => {
   });
 
   it('LIC-2 a template cannot grant mobility features to a user without the entitlement', () => {
-    const d = valid(dir({ userRights: [{ name: 'R', locked: { 'mobility.mobilityFeatures': true } }], users: [user('201', { licence: 'basic', workingHoursUserRights: 'R' })] }));
+    const d = valid(
+      dir({
+        userRights: [{ name: 'R', locked: { 'mobility.mobilityFeatures': true } }],
+        users: [user('201', { licence: 'basic', workingHoursUserRights: 'R' })],
+      }),
+    );
     assert.equal(effectiveUser(d, '201', at)!.settings.mobility.mobilityFeatures, false);
   });
 
   it('CFG-1 the fields below mobilityFeatures are inert while it is off', () => {
-    const d = valid(dir({ users: [user('201', { licence: 'uc-user', mobility: { mobileTwinning: true, fallbackTwinning: true, twinWhenLoggedOut: true, mobileCallControl: true, mobileCallback: true, twinnedMobileNumber: '9123' } })] }));
+    const d = valid(
+      dir({
+        users: [
+          user('201', {
+            licence: 'uc-user',
+            mobility: {
+              mobileTwinning: true,
+              fallbackTwinning: true,
+              twinWhenLoggedOut: true,
+              mobileCallControl: true,
+              mobileCallback: true,
+              twinnedMobileNumber: '9123',
+            },
+          }),
+        ],
+      }),
+    );
     const m = effectiveUser(d, '201', at)!.settings.mobility;
-    for (const k of ['mobileTwinning', 'fallbackTwinning', 'twinWhenLoggedOut', 'mobileCallControl', 'mobileCallback'] as const) assert.equal(m[k], false, k);
+    for (const k of [
+      'mobileTwinning',
+      'fallbackTwinning',
+      'twinWhenLoggedOut',
+      'mobileCallControl',
+      'mobileCallback',
+    ] as const)
+      assert.equal(m[k], false, k);
   });
 
   it('CFG-1 oneXMobileClient is inert: always off in the effective values', () => {
-    const d = valid(dir({ users: [user('201', { licence: 'uc-user', mobility: { mobilityFeatures: true, oneXMobileClient: true } })] }));
+    const d = valid(
+      dir({
+        users: [
+          user('201', { licence: 'uc-user', mobility: { mobilityFeatures: true, oneXMobileClient: true } }),
+        ],
+      }),
+    );
     assert.equal(effectiveUser(d, '201', at)!.settings.mobility.oneXMobileClient, false);
   });
 
   it('CFG-1 No Answer Time is the system default unless the user sets one; Transfer Return Time 15 s when unset', () => {
-    const d = valid(dir({ system: { defaultNoAnswerTime: 20 }, users: [user('201'), user('202', { noAnswerTime: 30, transferReturnTime: 25 })] }));
+    const d = valid(
+      dir({
+        system: { defaultNoAnswerTime: 20 },
+        users: [user('201'), user('202', { noAnswerTime: 30, transferReturnTime: 25 })],
+      }),
+    );
     assert.equal(effectiveUser(d, '201', at)!.settings.noAnswerTime, 20);
     assert.equal(effectiveUser(d, '202', at)!.settings.noAnswerTime, 30);
     assert.equal(effectiveUser(d, '201', at)!.settings.transferReturnTime, 15);
@@ -195,11 +303,60 @@ describe('licence and system gating of effective values', () => {
   });
 
   const modeTable: Array<[string, Partial<UserInput>, string]> = [
-    ['only internal configured', { mobility: { internalTwinning: true, twinnedHandset: '203' }, twinningMode: 'mobile' }, 'internal'],
-    ['only mobile configured', { mobility: { mobilityFeatures: true, mobileTwinning: true, twinnedMobileNumber: '9123' }, twinningMode: 'internal' }, 'mobile'],
-    ['both, mode mobile', { mobility: { internalTwinning: true, twinnedHandset: '203', mobilityFeatures: true, mobileTwinning: true, twinnedMobileNumber: '9123' }, twinningMode: 'mobile' }, 'mobile'],
-    ['both, mode internal', { mobility: { internalTwinning: true, twinnedHandset: '203', mobilityFeatures: true, mobileTwinning: true, twinnedMobileNumber: '9123' }, twinningMode: 'internal' }, 'internal'],
-    ['both, no mode stored', { mobility: { internalTwinning: true, twinnedHandset: '203', mobilityFeatures: true, mobileTwinning: true, twinnedMobileNumber: '9123' } }, 'internal'],
+    [
+      'only internal configured',
+      { mobility: { internalTwinning: true, twinnedHandset: '203' }, twinningMode: 'mobile' },
+      'internal',
+    ],
+    [
+      'only mobile configured',
+      {
+        mobility: { mobilityFeatures: true, mobileTwinning: true, twinnedMobileNumber: '9123' },
+        twinningMode: 'internal',
+      },
+      'mobile',
+    ],
+    [
+      'both, mode mobile',
+      {
+        mobility: {
+          internalTwinning: true,
+          twinnedHandset: '203',
+          mobilityFeatures: true,
+          mobileTwinning: true,
+          twinnedMobileNumber: '9123',
+        },
+        twinningMode: 'mobile',
+      },
+      'mobile',
+    ],
+    [
+      'both, mode internal',
+      {
+        mobility: {
+          internalTwinning: true,
+          twinnedHandset: '203',
+          mobilityFeatures: true,
+          mobileTwinning: true,
+          twinnedMobileNumber: '9123',
+        },
+        twinningMode: 'internal',
+      },
+      'internal',
+    ],
+    [
+      'both, no mode stored',
+      {
+        mobility: {
+          internalTwinning: true,
+          twinnedHandset: '203',
+          mobilityFeatures: true,
+          mobileTwinning: true,
+          twinnedMobileNumber: '9123',
+        },
+      },
+      'internal',
+    ],
     ['neither', {}, 'none'],
   ];
   for (const [name, u, want] of modeTable) {
@@ -210,18 +367,37 @@ describe('licence and system gating of effective values', () => {
   }
 
   it('CFG-3 the twinning mode is validated', () => {
-    rejects(dir({ users: [user('202', { twinningMode: 'teams' as never })] }), 'users[0].twinningMode', 'INVALID_VALUE');
+    rejects(
+      dir({ users: [user('202', { twinningMode: 'teams' as never })] }),
+      'users[0].twinningMode',
+      'INVALID_VALUE',
+    );
   });
 
   it('IT-8 internal twinning is off in resilience mode', () => {
-    const d = valid(dir({ system: { resilienceMode: true }, users: [user('202', { licence: 'power-user', mobility: { internalTwinning: true, twinnedHandset: '203' } }), user('203')] }));
+    const d = valid(
+      dir({
+        system: { resilienceMode: true },
+        users: [
+          user('202', { licence: 'power-user', mobility: { internalTwinning: true, twinnedHandset: '203' } }),
+          user('203'),
+        ],
+      }),
+    );
     const e = effectiveUser(d, '202', at)!;
     assert.equal(e.settings.mobility.internalTwinning, false);
     assert.equal(e.twinningMode, 'none');
   });
 
   it('IT-1 the twinned handset knows its primary', () => {
-    const d = valid(dir({ users: [user('202', { licence: 'power-user', mobility: { internalTwinning: true, twinnedHandset: '203' } }), user('203')] }));
+    const d = valid(
+      dir({
+        users: [
+          user('202', { licence: 'power-user', mobility: { internalTwinning: true, twinnedHandset: '203' } }),
+          user('203'),
+        ],
+      }),
+    );
     assert.equal(effectiveUser(d, '203', at)!.twinOf, '202');
     assert.equal(effectiveUser(d, '202', at)!.twinOf, undefined);
   });

@@ -12,8 +12,24 @@ const MOBILITY_TABLE: Array<{
   bad: Array<[unknown, string]>;
   allowed?: string;
 }> = [
-  { field: 'internalTwinning', def: false, ok: [true], bad: [['yes', 'INVALID_TYPE'], [1, 'INVALID_TYPE']] },
-  { field: 'twinnedHandset', def: undefined, ok: ['202', 202], bad: [['ab', 'INVALID_FORMAT'], [true, 'INVALID_VALUE']] },
+  {
+    field: 'internalTwinning',
+    def: false,
+    ok: [true],
+    bad: [
+      ['yes', 'INVALID_TYPE'],
+      [1, 'INVALID_TYPE'],
+    ],
+  },
+  {
+    field: 'twinnedHandset',
+    def: undefined,
+    ok: ['202', 202],
+    bad: [
+      ['ab', 'INVALID_FORMAT'],
+      [true, 'INVALID_VALUE'],
+    ],
+  },
   {
     field: 'maxTwinnedCalls',
     def: 1,
@@ -151,7 +167,11 @@ describe('CFG-1 Mobility fields: defaults, types and ranges (spec §1 table)', (
   });
 
   it('CFG-1 an unknown Mobility field is rejected (typos do not pass silently)', () => {
-    rejects(dir({ users: [user('201', { mobility: { mobileDialdelay: 3 } as never })] }), 'users[0].mobility.mobileDialdelay', 'UNKNOWN_FIELD');
+    rejects(
+      dir({ users: [user('201', { mobility: { mobileDialdelay: 3 } as never })] }),
+      'users[0].mobility.mobileDialdelay',
+      'UNKNOWN_FIELD',
+    );
   });
 
   it('CFG-1 a rejected directory lists every error and returns no directory (all-or-nothing)', () => {
@@ -219,8 +239,16 @@ describe('CFG-1 user, system and other entries', () => {
 
   it('CFG-1 system defaultNoAnswerTime 6–99999, callingPartyInfoForTwinning ≤ 32 digits (CLI-2)', () => {
     rejects({ system: { defaultNoAnswerTime: 5 } }, 'system.defaultNoAnswerTime', 'OUT_OF_RANGE');
-    rejects({ system: { callingPartyInfoForTwinning: '1'.repeat(33) } }, 'system.callingPartyInfoForTwinning', 'INVALID_FORMAT');
-    rejects({ system: { callingPartyInfoForTwinning: '44abc' } }, 'system.callingPartyInfoForTwinning', 'INVALID_FORMAT');
+    rejects(
+      { system: { callingPartyInfoForTwinning: '1'.repeat(33) } },
+      'system.callingPartyInfoForTwinning',
+      'INVALID_FORMAT',
+    );
+    rejects(
+      { system: { callingPartyInfoForTwinning: '44abc' } },
+      'system.callingPartyInfoForTwinning',
+      'INVALID_FORMAT',
+    );
     valid({ system: { timeZone: 'UTC', callingPartyInfoForTwinning: '1'.repeat(32) } });
   });
 
@@ -234,13 +262,24 @@ describe('CFG-1 user, system and other entries', () => {
   });
 
   it('CFG-1 extensions written as YAML numbers are accepted as strings', () => {
-    const d = valid(dir({ users: [user(201 as never), user('202', { mobility: { twinnedHandset: 201 as never } })] }));
+    const d = valid(
+      dir({ users: [user(201 as never), user('202', { mobility: { twinnedHandset: 201 as never } })] }),
+    );
     assert.equal(d.users[0]!.extension, '201');
     assert.equal(d.users[1]!.mobility.twinnedHandset, '201');
   });
 
   it('CFG-1 appearances accept a bare extension as shorthand for ring immediate', () => {
-    const d = valid(dir({ users: [user('201'), user('202', { appearances: { bridged: ['201'], coverage: [{ extension: '201', ring: 'delayed' }] } })] }));
+    const d = valid(
+      dir({
+        users: [
+          user('201'),
+          user('202', {
+            appearances: { bridged: ['201'], coverage: [{ extension: '201', ring: 'delayed' }] },
+          }),
+        ],
+      }),
+    );
     assert.deepEqual(d.users[1]!.appearances.bridged, [{ extension: '201', ring: 'immediate' }]);
     assert.deepEqual(d.users[1]!.appearances.coverage, [{ extension: '201', ring: 'delayed' }]);
   });

@@ -50,7 +50,11 @@ describe('TP time profiles', () => {
 
   it('TP-2 a weekly entry cannot cross midnight: 22:00–06:00 is rejected, two entries are accepted', () => {
     const e = rejects(
-      dir({ timeProfiles: [{ name: 'Night', entries: [{ kind: 'weekly', days: ['mon'], start: '22:00', end: '06:00' }] }] }),
+      dir({
+        timeProfiles: [
+          { name: 'Night', entries: [{ kind: 'weekly', days: ['mon'], start: '22:00', end: '06:00' }] },
+        ],
+      }),
       'timeProfiles[0].entries[0].end',
       'EMPTY_INTERVAL',
     );
@@ -75,10 +79,45 @@ describe('TP time profiles', () => {
   });
 
   it('TP-2 weekly entry validation: start and end are HH:MM, days are weekday names', () => {
-    rejects(dir({ timeProfiles: [{ name: 'x', entries: [{ kind: 'weekly', days: ['mon'], start: '9:00', end: '17:00' }] }] }), 'timeProfiles[0].entries[0].start', 'INVALID_FORMAT');
-    rejects(dir({ timeProfiles: [{ name: 'x', entries: [{ kind: 'weekly', days: ['monday' as never], start: '09:00', end: '17:00' }] }] }), 'timeProfiles[0].entries[0].days[0]', 'INVALID_VALUE');
-    rejects(dir({ timeProfiles: [{ name: 'x', entries: [{ kind: 'weekly', days: ['mon'], start: '09:00', end: '09:00' }] }] }), 'timeProfiles[0].entries[0].end', 'EMPTY_INTERVAL');
-    rejects(dir({ timeProfiles: [{ name: 'x', entries: [{ kind: 'weekly', days: ['mon', 'mon'], start: '09:00', end: '10:00' }] }] }), 'timeProfiles[0].entries[0].days', 'DUPLICATE_ENTRY');
+    rejects(
+      dir({
+        timeProfiles: [
+          { name: 'x', entries: [{ kind: 'weekly', days: ['mon'], start: '9:00', end: '17:00' }] },
+        ],
+      }),
+      'timeProfiles[0].entries[0].start',
+      'INVALID_FORMAT',
+    );
+    rejects(
+      dir({
+        timeProfiles: [
+          {
+            name: 'x',
+            entries: [{ kind: 'weekly', days: ['monday' as never], start: '09:00', end: '17:00' }],
+          },
+        ],
+      }),
+      'timeProfiles[0].entries[0].days[0]',
+      'INVALID_VALUE',
+    );
+    rejects(
+      dir({
+        timeProfiles: [
+          { name: 'x', entries: [{ kind: 'weekly', days: ['mon'], start: '09:00', end: '09:00' }] },
+        ],
+      }),
+      'timeProfiles[0].entries[0].end',
+      'EMPTY_INTERVAL',
+    );
+    rejects(
+      dir({
+        timeProfiles: [
+          { name: 'x', entries: [{ kind: 'weekly', days: ['mon', 'mon'], start: '09:00', end: '10:00' }] },
+        ],
+      }),
+      'timeProfiles[0].entries[0].days',
+      'DUPLICATE_ENTRY',
+    );
   });
 
   it('TP-2 a calendar entry is a date with start and end time', () => {
@@ -89,7 +128,9 @@ describe('TP time profiles', () => {
   });
 
   it('TP-2 a calendar entry with endDate covers each day of the range between start and end', () => {
-    const p = profile([{ kind: 'calendar', date: '2026-08-03', endDate: '2026-08-07', start: '08:00', end: '18:00' }]);
+    const p = profile([
+      { kind: 'calendar', date: '2026-08-03', endDate: '2026-08-07', start: '08:00', end: '18:00' },
+    ]);
     assert.equal(isProfileActive(p, utc('2026-08-02T10:00:00'), LONDON), false);
     assert.equal(isProfileActive(p, utc('2026-08-03T07:30:00'), LONDON), true); // 08:30 BST
     assert.equal(isProfileActive(p, utc('2026-08-05T20:00:00'), LONDON), false); // 21:00 BST
@@ -98,9 +139,26 @@ describe('TP time profiles', () => {
   });
 
   it('TP-2 calendar entries must be real dates, and endDate not before date', () => {
-    rejects(dir({ timeProfiles: [{ name: 'x', entries: [{ kind: 'calendar', date: '2026-02-30', start: '09:00', end: '10:00' }] }] }), 'timeProfiles[0].entries[0].date', 'INVALID_DATE');
     rejects(
-      dir({ timeProfiles: [{ name: 'x', entries: [{ kind: 'calendar', date: '2026-05-02', endDate: '2026-05-01', start: '09:00', end: '10:00' }] }] }),
+      dir({
+        timeProfiles: [
+          { name: 'x', entries: [{ kind: 'calendar', date: '2026-02-30', start: '09:00', end: '10:00' }] },
+        ],
+      }),
+      'timeProfiles[0].entries[0].date',
+      'INVALID_DATE',
+    );
+    rejects(
+      dir({
+        timeProfiles: [
+          {
+            name: 'x',
+            entries: [
+              { kind: 'calendar', date: '2026-05-02', endDate: '2026-05-01', start: '09:00', end: '10:00' },
+            ],
+          },
+        ],
+      }),
       'timeProfiles[0].entries[0].endDate',
       'INVALID_DATE',
     );
@@ -139,7 +197,11 @@ describe('TP time profiles', () => {
   });
 
   it('TP-4 inactiveUntilNextActive set during the day ends at the next opening', () => {
-    const p: TimeProfile = { ...office, override: 'inactiveUntilNextActive', overrideSetAt: '2026-01-05T10:00:00Z' };
+    const p: TimeProfile = {
+      ...office,
+      override: 'inactiveUntilNextActive',
+      overrideSetAt: '2026-01-05T10:00:00Z',
+    };
     assert.equal(isProfileActive(p, utc('2026-01-05T10:30:00'), LONDON), false);
     assert.equal(isProfileActive(p, utc('2026-01-05T16:59:00'), LONDON), false);
     assert.equal(isProfileActive(p, utc('2026-01-06T08:59:00'), LONDON), false);
@@ -152,9 +214,17 @@ describe('TP time profiles', () => {
       'timeProfiles[0].overrideSetAt',
       'OVERRIDE_SET_AT_REQUIRED',
     );
-    rejects(dir({ timeProfiles: [{ name: 'x', override: 'latchActive', overrideSetAt: '2026-01-05 10:00' }] }), 'timeProfiles[0].overrideSetAt', 'INVALID_FORMAT');
+    rejects(
+      dir({ timeProfiles: [{ name: 'x', override: 'latchActive', overrideSetAt: '2026-01-05 10:00' }] }),
+      'timeProfiles[0].overrideSetAt',
+      'INVALID_FORMAT',
+    );
     valid(dir({ timeProfiles: [{ name: 'x', override: 'latchInactive' }] }));
-    rejects(dir({ timeProfiles: [{ name: 'x', override: 'forever' as never }] }), 'timeProfiles[0].override', 'INVALID_VALUE');
+    rejects(
+      dir({ timeProfiles: [{ name: 'x', override: 'forever' as never }] }),
+      'timeProfiles[0].override',
+      'INVALID_VALUE',
+    );
   });
 
   it('TP-4 a one-shot override on a schedule that never changes stays until cleared', () => {
@@ -173,7 +243,8 @@ describe('TP-5 local time in the system time zone, across DST (Europe/London 202
       ['2026-03-29T16:00:00', false, '17:00 BST'],
       ['2026-03-29T15:59:00', true, '16:59 BST'],
     ];
-    for (const [at, want, local] of table) assert.equal(isProfileActive(everyDay, utc(at), LONDON), want, local);
+    for (const [at, want, local] of table)
+      assert.equal(isProfileActive(everyDay, utc(at), LONDON), want, local);
   });
 
   it('TP-5 and on both sides of the autumn change (2026-10-25)', () => {
@@ -185,7 +256,8 @@ describe('TP-5 local time in the system time zone, across DST (Europe/London 202
       ['2026-10-25T16:59:00', true, '16:59 GMT'],
       ['2026-10-25T17:00:00', false, '17:00 GMT'],
     ];
-    for (const [at, want, local] of table) assert.equal(isProfileActive(everyDay, utc(at), LONDON), want, local);
+    for (const [at, want, local] of table)
+      assert.equal(isProfileActive(everyDay, utc(at), LONDON), want, local);
   });
 
   it('TP-5 the same profile in UTC gives different answers (the zone matters)', () => {
