@@ -1,0 +1,10 @@
+/**
+ * The mobility policy core (ARCHITECTURE.md): pure functions from a configuration
+ * snapshot, a user's presence, a call and events to alerting plans and commands.
+ * No timers, sockets or I/O: the call engine (src/pbx) executes the commands.
+ */
+export * from './config.js';
+export { decide, startCall } from './decide.js';
+export { IllegalTransitionError, LEG_MOVES, PHASE_MOVES } from './draft.js';
+export { idleState, mobileEligible, planCall, twinCallerId } from './plan.js';
+export * from './types.js';
