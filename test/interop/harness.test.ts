@@ -171,7 +171,66 @@ describe('baresip', () => {
   });
 });
 
+describe('baresip, called and registering', () => {
+  it('rings on an incoming INVITE, answers on accept, and closes on the caller BYE', async () => {
+    const bob = await startBaresip({ user: 'bob', answerMode: 'manual' });
+    try {
+      const alice = await startSipp({
+        scenario: 'uac-invite-bye',
+        remote: `127.0.0.1:${bob.sipPort}`,
+        service: 'bob',
+        timeoutMs: T,
+        keys: { from_user: 'alice', hold_ms: 100 },
+      });
+      const incoming = await bob.waitForEvent('CALL_INCOMING', { timeoutMs: 5000 });
+      assert.match(incoming.peeruri ?? '', /sip:alice@127\.0\.0\.1/);
+      await bob.accept();
+      await bob.waitForEvent('CALL_ESTABLISHED', { timeoutMs: 5000 });
+      await bob.waitForEvent('CALL_CLOSED', { timeoutMs: 5000 });
+      const a = await alice.result();
+      assert.equal(a.outcome, 'ok', a.errors);
+      // baresip sends no 100 Trying of its own.
+      assert.deepEqual(
+        received(a.messages).map((m) => m.status),
+        [180, 200, 200],
+      );
+    } finally {
+      await bob.stop();
+    }
+  });
+
+  it('registers with digest against a SIPp registrar (REGISTER_OK) and stops quickly after', async () => {
+    const registrar = await startSipp({
+      scenario: 'uas-registrar-digest',
+      auth: { user: 'carol', pass: 'pw' },
+      timeoutMs: T,
+    });
+    const carol = await startBaresip({ user: 'carol', password: 'pw', registrar: registrar.address });
+    try {
+      await carol.waitForEvent('REGISTER_OK', { timeoutMs: 5000 });
+      const r = await registrar.result();
+      assert.equal(r.outcome, 'ok', r.errors);
+      assert.deepEqual(ladder(r.messages), ['< REGISTER', '> 401', '< REGISTER', '> 200']);
+    } finally {
+      const started = Date.now();
+      await carol.stop();
+      assert.ok(Date.now() - started < 2000, 'stop does not wait for the un-REGISTER to time out');
+    }
+  });
+});
+
 describe('harness plumbing', () => {
+  it('reports a SIPp that saw no call as a timeout, with its statistics', async () => {
+    const idle = await startSipp({ scenario: 'uas-answer', timeoutMs: 1000, traceStat: true });
+    const r = await idle.result();
+    assert.equal(r.outcome, 'timeout');
+    assert.equal(r.exitCode, 97);
+    assert.equal(r.stats.totalCallsCreated, 0);
+    assert.equal(r.messages.length, 0);
+    assert.ok(r.stats.periodic.length >= 1, 'the -trace_stat CSV was read');
+    assert.ok('SuccessfulCall(C)' in (r.stats.periodic.at(-1) ?? {}));
+  });
+
   it('hands out distinct free ports; a pair keeps port + 1 free', async () => {
     const ports = [await freeUdpPort(), await freeTcpPort(), await freePortPair(), await freeUdpPort()];
     assert.equal(new Set(ports).size, ports.length);

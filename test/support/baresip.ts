@@ -154,7 +154,9 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
     ...Object.entries(options.extraConfig ?? {}),
   ];
   fs.writeFileSync(path.join(configDir, 'config'), config.map(([k, v]) => `${k}\t\t${v}`).join('\n') + '\n');
-  fs.writeFileSync(path.join(configDir, 'accounts'), accountLine + '\n');
+  // No account at start: a REGISTER would race the control connection and its REGISTER_OK be
+  // lost. The account is created over ctrl_tcp (uanew) once the connection is up.
+  fs.writeFileSync(path.join(configDir, 'accounts'), '');
   // Present but empty: otherwise baresip writes example files on first start.
   fs.writeFileSync(path.join(configDir, 'contacts'), '');
 
@@ -192,6 +194,8 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
     failStart,
   );
   proc.exited.then(() => ctrl.close());
+  const created = await ctrl.command('uanew', accountLine, startTimeoutMs).catch(failStart);
+  if (!created.ok) await failStart(new Error(`${name}: uanew ${accountLine} failed: ${created.data}`));
 
   let cursor = 0;
   const baresip: Baresip = {
@@ -238,7 +242,13 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
     sndcode: (digits) => ctrl.command('sndcode', digits, 5000),
     async stop() {
       ctrl.close();
-      const info = await proc.stop();
+      // baresip's first SIGTERM starts a graceful stop (un-REGISTER, wait for transactions: up
+      // to ~30 s with a registrar gone); a second one makes it exit at once.
+      if (proc.running) {
+        proc.kill('SIGTERM');
+        await proc.waitForExit({ timeoutMs: 300 }).catch(() => proc.kill('SIGTERM'));
+      }
+      const info = await proc.stop({ timeoutMs: 1500 });
       fs.rmSync(configDir, { recursive: true, force: true });
       return info;
     },

@@ -22,12 +22,20 @@ export const artifactsDir = fileURLToPath(new URL('../../test-artifacts/', impor
 
 let artifactSeq = 0;
 
-/** A fresh, unique file path under test-artifacts/ (the directory is created). */
-export function artifactPath(name: string, extension: string): string {
+/**
+ * A fresh, unique path stem under test-artifacts/ (the directory is created): one peer's files
+ * share it, e.g. `${stem}.log`, `${stem}.messages.log`.
+ */
+export function artifactStem(name: string): string {
   fs.mkdirSync(artifactsDir, { recursive: true });
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
   artifactSeq += 1;
-  return path.join(artifactsDir, `${safe}-${process.pid}-${artifactSeq}${extension}`);
+  return path.join(artifactsDir, `${safe}-${process.pid}-${artifactSeq}`);
+}
+
+/** A fresh, unique file path under test-artifacts/. */
+export function artifactPath(name: string, extension: string): string {
+  return `${artifactStem(name)}${extension}`;
 }
 
 export interface ExitInfo {

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freeTcpPort, freeUdpPort, isListening, LOOPBACK } from './ports.js';
-import { artifactPath, artifactsDir, type ManagedProcess, spawnProcess } from './processes.js';
+import { artifactStem, artifactsDir, type ManagedProcess, spawnProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
 export const sippFixturesDir = fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
@@ -78,7 +78,10 @@ export interface SippOptions {
   auth?: { user: string; pass: string };
   /** Request-URI user for UAC scenarios (-s); SIPp's default is "service". */
   service?: string;
-  /** SIPp's own global timeout (-timeout): it gives up and exits 97 after this. */
+  /**
+   * SIPp's own global timeout (-timeout, rounded up to whole seconds): it gives up and exits 97
+   * after this. A pause in progress is not cut short.
+   */
   timeoutMs: number;
   /** Also write per-period statistics (-trace_stat -stf FILE -fd 1). */
   traceStat?: boolean;
@@ -216,17 +219,20 @@ export async function startSipp(options: SippOptions): Promise<SippRun> {
   const name = options.name ?? `sipp-${scenarioName}`;
   const port = options.localPort ?? (tcp ? await freeTcpPort() : await freeUdpPort());
 
+  const stem = artifactStem(name);
   const files: SippFiles = {
-    messages: artifactPath(name, '.messages.log'),
-    errors: artifactPath(name, '.errors.log'),
-    screen: artifactPath(name, '.screen.log'),
+    messages: `${stem}.messages.log`,
+    errors: `${stem}.errors.log`,
+    screen: `${stem}.screen.log`,
+    log: `${stem}.log`,
   };
-  if (options.traceStat) files.stats = artifactPath(name, '.stats.csv');
+  if (options.traceStat) files.stats = `${stem}.stats.csv`;
 
   const args: string[] = ['-sf', scenarioFile];
   if (options.remote) args.push(options.remote);
   args.push('-nostdin', '-i', LOOPBACK, '-p', String(port), '-t', transport);
-  args.push('-timeout', `${Math.max(1, Math.ceil(options.timeoutMs))}ms`);
+  // SIPp keeps -timeout in whole seconds: "300ms" reads as 0, which means no timeout at all.
+  args.push('-timeout', `${Math.max(1, Math.ceil(options.timeoutMs / 1000))}s`);
   const calls = options.calls ?? 1;
   if (calls > 0) args.push('-m', String(calls));
   if (options.rate !== undefined) args.push('-r', String(options.rate));
