@@ -75,7 +75,8 @@ function splitParams(text: string): string[] {
   return out;
 }
 
-const VIA_RE = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$/;
+const VIA_RE =
+  /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$/;
 
 /** Parses one via-parm (one element of a Via header value). */
 export function parseVia(value: string): Via | undefined {

@@ -127,7 +127,12 @@ export function isRequest(m: SipMessage): m is SipRequest {
   return m.type === 'request';
 }
 
-export function makeRequest(method: string, uri: string, fields: [string, string][] = [], body?: Buffer): SipRequest {
+export function makeRequest(
+  method: string,
+  uri: string,
+  fields: [string, string][] = [],
+  body?: Buffer,
+): SipRequest {
   return {
     type: 'request',
     method,
@@ -138,7 +143,12 @@ export function makeRequest(method: string, uri: string, fields: [string, string
   };
 }
 
-export function makeResponse(status: number, reason: string, fields: [string, string][] = [], body?: Buffer): SipResponse {
+export function makeResponse(
+  status: number,
+  reason: string,
+  fields: [string, string][] = [],
+  body?: Buffer,
+): SipResponse {
   return {
     type: 'response',
     status,

@@ -23,7 +23,7 @@ const doc = (delay: unknown): DirectoryDocument => ({
 
 // A stand-in validator with one rule, enough to exercise the all-or-nothing apply.
 function validate(d: DirectoryDocument, revision: number): Validated<Snap> {
-  const delay = (d.users[0]?.mobility as { mobileDialDelay: unknown }).mobileDialDelay;
+  const delay = (d.users[0]?.mobility as { mobileDialDelay: unknown } | undefined)?.mobileDialDelay;
   if (typeof delay !== 'number' || delay < 0 || delay > 99) {
     return {
       ok: false,

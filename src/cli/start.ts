@@ -1,0 +1,30 @@
+/** `twinline start`: runs the server until SIGINT or SIGTERM, then stops it cleanly. */
+import { startServer } from '../server.js';
+import { createLogger } from '../util/log.js';
+import { parseListen } from './main.js';
+
+export interface StartOptions {
+  sipListen: string;
+  httpListen: string;
+  dataDir: string;
+  logLevel: string;
+}
+
+export async function startCommand(options: StartOptions): Promise<number> {
+  const sip = parseListen('--sip-listen', options.sipListen);
+  parseListen('--http-listen', options.httpListen);
+  const logger = createLogger(options.logLevel);
+  const server = await startServer({ sip, dataDir: options.dataDir, logger });
+  logger.info({ dataDir: options.dataDir, revision: server.config.revision() }, 'twinline started');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await server.stop();
+  logger.info('stopped');
+  return 0;
+}

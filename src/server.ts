@@ -1,0 +1,270 @@
+/**
+ * The composition root: opens the store, loads the live configuration, starts the SIP
+ * transports and the transaction layer, and wires the registrar, qualify and (as they
+ * arrive) the call engine and the admin API. Nothing below this file knows how the
+ * others are put together.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ConfigIssue,
+  type ConfigSnapshot,
+  type Directory,
+  demoDirectory,
+  trySnapshot,
+  validateChange,
+} from './config/index.js';
+import type { Binding } from './registrar/bindings.js';
+import { createQualifier, type Qualifier } from './registrar/qualify.js';
+import { createRegistrar, type Registrar } from './registrar/registrar.js';
+import { createThrottle } from './registrar/throttle.js';
+import { createDigestServer } from './sip/digest.js';
+import { newCallId, newTag } from './sip/ids.js';
+import { makeRequest, type SipRequest, type SipResponse } from './sip/message.js';
+import { createResponse } from './sip/response.js';
+import {
+  createTransactionLayer,
+  type ServerTransaction,
+  type TimerConfig,
+  type TransactionLayer,
+} from './sip/transaction/index.js';
+import { formatHost, startTransports, type TransportSet } from './sip/transport/index.js';
+import { checkRequest } from './sip/validate.js';
+import { type LiveConfig, openLiveConfig, type ValidationError } from './store/live-config.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { DirectoryDocument, Store } from './store/types.js';
+import { type Clock, systemClock } from './util/clock.js';
+import type { Logger } from './util/log.js';
+
+/** Methods twinline answers today; the rest get 405 with this Allow list (RFC 3261 §8.2.1). */
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'] as const;
+
+export interface ServerOptions {
+  sip: { address: string; port: number };
+  /** Directory for the store; ':memory:' keeps everything in memory (tests). */
+  dataDir: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Transaction timers (T1/T2/T4/D); tests shorten them. */
+  timers?: Partial<TimerConfig>;
+  /** The directory written on first start; the demo directory when absent. */
+  seed?: () => Directory;
+  /** How often expired registrations are swept (default 5 s). */
+  expirySweepMs?: number;
+}
+
+export interface TwinlineServer {
+  readonly sip: TransportSet;
+  readonly config: LiveConfig<ConfigSnapshot>;
+  readonly store: Store;
+  readonly registrar: Registrar;
+  readonly qualifier: Qualifier;
+  readonly transactions: TransactionLayer;
+  /** Stops taking messages, ends timers and closes the store. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function toValidationErrors(issues: readonly ConfigIssue[]): ValidationError[] {
+  return issues.map((i) => ({
+    path: i.path,
+    value: i.value,
+    allowed: i.allowed,
+    message: i.message,
+    code: i.code,
+  }));
+}
+
+/** The demo directory with fresh random passwords, each shown once in the log. */
+function demoSeed(logger: Logger): () => Directory {
+  return () => {
+    const directory = demoDirectory(() => randomBytes(9).toString('base64url'));
+    for (const u of directory.users) {
+      logger.info(
+        { user: u.extension, name: u.name, password: u.password },
+        'demo user created (password shown once)',
+      );
+    }
+    return directory;
+  };
+}
+
+export async function startServer(options: ServerOptions): Promise<TwinlineServer> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger;
+  const store = openSqliteStore({ dataDir: options.dataDir, clock });
+  const seed = options.seed ?? demoSeed(logger);
+
+  const config = openLiveConfig<ConfigSnapshot>({
+    store: store.config,
+    seed: () => seed() as unknown as DirectoryDocument,
+    validate(directory, revision) {
+      const r = trySnapshot(directory, revision);
+      return r.ok
+        ? { ok: true, snapshot: r.snapshot, warnings: r.warnings.map((w) => w.message) }
+        : { ok: false, errors: toValidationErrors(r.errors) };
+    },
+    checkChange(before, after, actor) {
+      const prior = trySnapshot(before, 0);
+      if (!prior.ok) return [];
+      const r = validateChange(prior.snapshot.directory, after, {
+        kind: actor === 'system' ? 'system' : 'admin',
+      });
+      return r.ok ? [] : toValidationErrors(r.errors);
+    },
+  });
+
+  const digest = createDigestServer({ realm: config.current().system.realm, clock });
+  let transports: TransportSet | undefined;
+
+  const transactions = createTransactionLayer({
+    clock,
+    timers: options.timers,
+    onRequest: (tx) => dispatch(tx),
+  });
+
+  // Qualify: OPTIONS to each registered contact, at the address its REGISTER came from.
+  const probe = (binding: Binding): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (!transports) return resolve(false);
+      const transport = transports.get(binding.source.protocol);
+      const host = formatHost(transport.local.address);
+      const request = makeRequest('OPTIONS', binding.contact, [
+        ['Max-Forwards', '70'],
+        ['From', `<sip:twinline@${host}:${transport.local.port}>;tag=${newTag()}`],
+        ['To', `<${binding.contact}>`],
+        ['Call-ID', newCallId(host)],
+        ['CSeq', '1 OPTIONS'],
+        ['Content-Length', '0'],
+      ]);
+      transactions.sendRequest(request, binding.source, transport, {
+        onResponse: (res) => {
+          if (res.status >= 200) resolve(true);
+        },
+        onTimeout: () => resolve(false),
+        onTransportError: () => resolve(false),
+      });
+    });
+
+  const qualifySettings = config.current().system.qualify;
+  const qualifier = createQualifier({
+    clock,
+    intervalMs: qualifySettings.intervalSeconds * 1000,
+    failureThreshold: qualifySettings.failureThreshold,
+    probe,
+    onReachability: (aor, reachable) =>
+      logger.info({ user: aor, reachable }, 'extension reachability changed'),
+  });
+
+  const registrar: Registrar = createRegistrar({
+    clock,
+    digest,
+    bindings: store.bindings,
+    passwordFor: (ext) => config.current().usersByExtension.get(ext)?.password,
+    throttleBySource: createThrottle(clock),
+    throttleByUser: createThrottle(clock),
+    logger,
+    onChange: (aor) => syncQualify(aor),
+  });
+
+  /** Keeps the qualifier's contacts equal to the user's live bindings. */
+  const tracked = new Map<string, Set<string>>();
+  function syncQualify(aor: string): void {
+    const live = registrar.bindingsOf(aor);
+    const before = tracked.get(aor) ?? new Set<string>();
+    const now = new Set(live.map((b) => b.contact));
+    for (const contact of before) if (!now.has(contact)) qualifier.untrack(aor, contact);
+    for (const b of live) qualifier.track(b);
+    if (now.size > 0) tracked.set(aor, now);
+    else tracked.delete(aor);
+  }
+  // Bindings survive a restart (issue: registrar); their contacts are probed again.
+  for (const aor of new Set(store.bindings.all().map((b) => b.aor))) syncQualify(aor);
+
+  let sweepTimer = clock.setTimer(options.expirySweepMs ?? 5000, function sweep() {
+    for (const aor of registrar.expire()) syncQualify(aor);
+    sweepTimer = clock.setTimer(options.expirySweepMs ?? 5000, sweep);
+  });
+
+  const policy = { supportedExtensions: [] as string[] };
+
+  function answerOptions(request: SipRequest): SipResponse {
+    const response = createResponse(request, 200);
+    response.headers.append('Allow', ALLOWED_METHODS.join(', '));
+    response.headers.append('Accept', 'application/sdp');
+    response.headers.append('Supported', '');
+    return response;
+  }
+
+  function dispatch(tx: ServerTransaction): void {
+    const request = tx.request;
+    try {
+      const rejection = checkRequest(request, policy);
+      if (rejection) {
+        const response = createResponse(request, rejection.status, rejection.reason);
+        for (const [name, value] of rejection.headers ?? []) response.headers.append(name, value);
+        tx.respond(response);
+        return;
+      }
+      switch (request.method) {
+        case 'OPTIONS':
+          tx.respond(answerOptions(request));
+          return;
+        case 'REGISTER':
+          tx.respond(registrar.handle(request, tx.source));
+          return;
+        case 'INVITE':
+        case 'BYE':
+          // RFC 3261 §12.2.2: no call exists yet for an in-dialog request to belong to.
+          tx.respond(createResponse(request, request.method === 'BYE' ? 481 : 501));
+          return;
+        default: {
+          const response = createResponse(request, 405);
+          response.headers.append('Allow', ALLOWED_METHODS.join(', '));
+          tx.respond(response);
+        }
+      }
+    } catch (err) {
+      // A fault in twinline's own code answers 500 for that request and keeps serving.
+      logger.error(
+        { err, method: request.method, callId: request.headers.get('call-id') },
+        'request handling failed',
+      );
+      tx.respond(createResponse(request, 500));
+    }
+  }
+
+  transports = await startTransports({
+    address: options.sip.address,
+    port: options.sip.port,
+    events: {
+      onMessage: (inbound, transport) => transactions.handleInbound(inbound, transport),
+      onRejected: (info) =>
+        logger.debug({ source: info.source, status: info.status, reason: info.reason }, 'malformed message'),
+      onTransportError: (err, peer) => {
+        logger.debug({ err, peer }, 'transport error');
+        transactions.reportTransportError(peer, err);
+      },
+    },
+  });
+  logger.info({ address: transports.address, port: transports.port }, 'SIP listening on UDP and TCP');
+
+  let stopped: Promise<void> | undefined;
+  const sip = transports;
+  return {
+    sip,
+    config,
+    store,
+    registrar,
+    qualifier,
+    transactions,
+    stop() {
+      stopped ??= (async () => {
+        sweepTimer.cancel();
+        qualifier.stop();
+        transactions.close();
+        await sip.close();
+        store.close();
+      })();
+      return stopped;
+    },
+  };
+}
