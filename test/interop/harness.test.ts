@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startBaresip } from '../support/baresip.js';
-import { freePortPair, freeTcpPort, freeUdpPort, isListening } from '../support/ports.js';
+import { freePortPair, freeRtpPortPair, freeTcpPort, freeUdpPort, isListening } from '../support/ports.js';
 import { spawnProcess, stopAllProcesses, trackedProcesses } from '../support/processes.js';
 import { ladder, parseSippMessageLog, received, type SippTransport, startSipp } from '../support/sipp.js';
 import { WaitTimeoutError, waitFor, waitForEvent } from '../support/wait.js';
@@ -237,6 +237,8 @@ describe('harness plumbing', () => {
     const pair = await freePortPair();
     assert.ok(!ports.includes(pair) && !ports.includes(pair + 1));
     assert.equal(isListening(pair, 'udp'), false);
+    const rtp = await freeRtpPortPair();
+    assert.equal(rtp % 2, 0);
   });
 
   it('stops a process by PID, escalating to SIGKILL when SIGTERM is ignored', async () => {

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePortPair, freeTcpPort, LOOPBACK, waitForListening } from './ports.js';
+import { freePortPair, freeRtpPortPair, freeTcpPort, LOOPBACK, waitForListening } from './ports.js';
 import { type ExitInfo, type ManagedProcess, spawnProcess } from './processes.js';
 import { waitFor, waitForEvent, withTimeout } from './wait.js';
 
@@ -120,7 +120,7 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
   const startTimeoutMs = options.startTimeoutMs ?? 5000;
   const sipPort = await freePortPair();
   const ctrlPort = await freeTcpPort();
-  const rtpBase = await freePortPair();
+  const rtpBase = await freeRtpPortPair();
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), `twinline-${name}-`));
 
   const domain = options.domain ?? options.registrar ?? `${LOOPBACK}:${sipPort}`;
@@ -145,7 +145,7 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
     ['audio_alert', 'none'],
     ['ausrc_srate', '48000'],
     ['ausrc_channels', '2'],
-    // rtp_ports is a range: two free UDP+TCP ports in a row are enough for one call (RTP, RTCP).
+    // One call's RTP and RTCP ports; libre picks an even RTP port in the range.
     ['rtp_ports', `${rtpBase}-${rtpBase + 1}`],
     ['module_path', '/usr/lib/baresip/modules'],
     ...MODULES.map((m): [string, string] => ['module', m]),

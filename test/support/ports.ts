@@ -9,6 +9,7 @@
  *
  *   const port = await freeUdpPort();          // SIPp over UDP
  *   const sip = await freePortPair();          // baresip: UDP+TCP on sip, TCP on sip + 1
+ *   const rtp = await freeRtpPortPair();       // even RTP port, RTCP on rtp + 1
  *   await waitForListening(port, 'udp', { timeoutMs: 2000, what: 'sipp to bind' });
  */
 import dgram from 'node:dgram';
@@ -49,6 +50,14 @@ export function freePortPair(): Promise<number> {
   return findPort(['udp', 'tcp'], 1);
 }
 
+/**
+ * An even UDP port whose successor is free too, both reserved: an RTP port and its RTCP port
+ * (RFC 3550 §11). Media stacks (libre's rtp_listen, used by baresip) round to an even port.
+ */
+export function freeRtpPortPair(): Promise<number> {
+  return findPort(['udp'], 1, true);
+}
+
 /** Gives a port back to this process's pool (optional: everything is released at exit). */
 export function releasePort(port: number): void {
   if (!handedOut.delete(port)) return;
@@ -59,12 +68,13 @@ export function releasePort(port: number): void {
   }
 }
 
-async function findPort(protocols: readonly Protocol[], extra: number): Promise<number> {
+async function findPort(protocols: readonly Protocol[], extra: number, even = false): Promise<number> {
   let lastError: unknown;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     try {
       const first = protocols[0] ?? 'tcp';
-      const candidate = await kernelPort(first);
+      const kernel = await kernelPort(first);
+      const candidate = even && kernel % 2 === 1 ? kernel + 1 : kernel;
       const ports = Array.from({ length: extra + 1 }, (_, i) => candidate + i);
       if (ports.some((p) => p > 65535 || handedOut.has(p))) continue;
       if (!(await allBindable(ports, protocols))) continue;
@@ -75,7 +85,8 @@ async function findPort(protocols: readonly Protocol[], extra: number): Promise<
     }
   }
   throw new Error(
-    `no free ${protocols.join('+')} port on ${LOOPBACK}${extra ? ` with ${extra} free successor(s)` : ''} ` +
+    `no free ${even ? 'even ' : ''}${protocols.join('+')} port on ${LOOPBACK}` +
+      `${extra ? ` with ${extra} free successor(s)` : ''} ` +
       `after ${MAX_ATTEMPTS} attempts`,
     { cause: lastError },
   );
