@@ -344,7 +344,7 @@ export function sent(messages: readonly SippMessage[]): SippMessage[] {
   return messages.filter((m) => m.direction === 'sent');
 }
 
-/** "INVITE", "SIP/2.0 180 Ringing" → "180": a compact ladder for assertions. */
+/** A compact ladder for assertions: "< INVITE" (received request), "> 180" (sent response). */
 export function ladder(messages: readonly SippMessage[]): string[] {
   return messages.map(
     (m) => `${m.direction === 'sent' ? '>' : '<'} ${m.kind === 'request' ? m.method : m.status}`,
