@@ -4,11 +4,19 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { demoDirectory, demoDirectoryInput } from '../../../src/config/demo.js';
 import { effectiveUser } from '../../../src/config/effective.js';
-import { LICENCE_LEVELS, type UserInput } from '../../../src/config/schema.js';
+import {
+  LICENCE_LEVELS,
+  MOBILITY_FIELDS,
+  SystemSchema,
+  type UserInput,
+  userAdminFields,
+  userSettingFields,
+} from '../../../src/config/schema.js';
 import { validateDirectory } from '../../../src/config/validate.js';
 import { dumpDirectoryYaml, parseDirectoryYaml } from '../../../src/config/yaml.js';
 
 const example = readFileSync(new URL('../../../examples/directory.yaml', import.meta.url), 'utf8');
+const docs = readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8');
 
 function parsed(text: string) {
   const r = parseDirectoryYaml(text);
@@ -22,6 +30,18 @@ describe('YAML import and export', () => {
     assert.deepEqual(r.warnings, []);
     assert.equal(r.directory.users.length, 5);
     assert.equal(r.directory.users[0]!.mobility.twinnedMobileNumber, '907700900123');
+  });
+
+  it('CFG-1 docs/config.md shows the example file verbatim and documents every field', () => {
+    const block = /## Complete example[\s\S]*?```yaml\n([\s\S]*?)```/.exec(docs)?.[1];
+    assert.equal(block, example);
+    const fields = [
+      ...MOBILITY_FIELDS,
+      ...Object.keys(userAdminFields),
+      ...Object.keys(userSettingFields),
+      ...Object.keys(SystemSchema.shape),
+    ];
+    for (const f of fields) assert.ok(docs.includes(`\`${f}`), `docs/config.md lacks ${f}`);
   });
 
   it('CFG-1 an exported directory imports back unchanged', () => {
