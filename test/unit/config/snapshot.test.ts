@@ -5,6 +5,7 @@ import { effectiveUser } from '../../../src/config/effective.js';
 import { ConfigValidationError } from '../../../src/config/errors.js';
 import type { DirectoryInput, UserInput } from '../../../src/config/schema.js';
 import { buildSnapshot, findRoute, resolveDestination, trySnapshot } from '../../../src/config/snapshot.js';
+import { validateChange } from '../../../src/config/validate.js';
 import { dir, user } from './helpers.js';
 
 function bigDirectory(n: number): DirectoryInput {
@@ -53,6 +54,12 @@ describe('ConfigSnapshot', () => {
     }, TypeError);
     assert.throws(() => (s.usersByExtension as Map<string, unknown>).set('999', {}), TypeError);
     assert.throws(() => (s.lineIds as Set<string>).add('x'), TypeError);
+  });
+
+  it('CFG-4 a frozen snapshot directory can be validated and changed (copies are made, nothing mutated)', () => {
+    const s = buildSnapshot(demo, 1);
+    assert.equal(validateChange(s.directory, s.directory, { kind: 'admin' }).ok, true);
+    assert.equal(buildSnapshot(s.directory, 2).usersByExtension.size, s.usersByExtension.size);
   });
 
   it('CFG-4 indexes: users by extension and name, hunt groups, twins, trunks, routes', () => {

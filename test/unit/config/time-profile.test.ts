@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { TimeProfile, TimeProfileEntry } from '../../../src/config/schema.js';
 import { isProfileActive, isScheduleActive, nextScheduledChange } from '../../../src/config/time-profile.js';
 import { dir, rejects, valid } from './helpers.js';
@@ -305,5 +306,47 @@ describe('TP-5 local time in the system time zone, across DST (Europe/London 202
     assert.equal(nextScheduledChange(p, utc('2026-01-01T00:00:00'), LONDON), utc('2027-06-01T09:00:00'));
     assert.equal(nextScheduledChange(p, utc('2027-06-01T09:30:00'), LONDON), utc('2027-06-01T10:00:00'));
     assert.equal(nextScheduledChange(p, utc('2027-06-01T10:30:00'), LONDON), undefined);
+  });
+});
+
+describe('TP property: nextScheduledChange agrees with isScheduleActive', () => {
+  const hm = fc.integer({ min: 0, max: 23 * 60 + 59 });
+  const clockOf = (m: number) =>
+    `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  const entry = fc
+    .tuple(fc.subarray(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const, { minLength: 1 }), hm, hm)
+    .filter(([, a, b]) => a !== b)
+    .map(
+      ([days, a, b]): TimeProfileEntry => ({
+        kind: 'weekly',
+        days: [...days],
+        start: clockOf(Math.min(a, b)),
+        end: clockOf(Math.max(a, b)),
+      }),
+    );
+  // Around both 2026 London DST changes.
+  const instant = fc.oneof(
+    fc.integer({ min: utc('2026-03-25T00:00:00'), max: utc('2026-04-02T00:00:00') }),
+    fc.integer({ min: utc('2026-10-21T00:00:00'), max: utc('2026-10-29T00:00:00') }),
+  );
+
+  it('TP-5 the schedule keeps its state until the next change and flips exactly there (DST weeks)', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 3 }), instant, (entries, at) => {
+        const p = profile(entries);
+        const state = isScheduleActive(p, at, LONDON);
+        const next = nextScheduledChange(p, at, LONDON);
+        if (next === undefined) return;
+        assert.ok(next > at);
+        assert.equal(isScheduleActive(p, next - 1, LONDON), state);
+        assert.equal(isScheduleActive(p, next, LONDON), !state);
+        // Sample the interval: no earlier flip was missed.
+        for (let k = 1; k < 8; k++) {
+          const t = at + Math.floor(((next - at) * k) / 8);
+          assert.equal(isScheduleActive(p, t, LONDON), state);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
