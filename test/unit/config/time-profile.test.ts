@@ -342,7 +342,7 @@ describe('TP property: nextScheduledChange agrees with isScheduleActive', () => 
         assert.equal(isScheduleActive(p, next, LONDON), !state);
         // Sample the interval: no earlier flip was missed.
         for (let k = 1; k < 8; k++) {
-          const t = at + Math.floor(((next - at) * k) / 8);
+          const t: number = at + Math.floor(((next - at) * k) / 8);
           assert.equal(isScheduleActive(p, t, LONDON), state);
         }
       }),
