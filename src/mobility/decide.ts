@@ -84,13 +84,13 @@ function accept(d: Draft, id: string, at: number): void {
   d.setLeg(id, 'connected', { answeredAt: l.answeredAt ?? at });
   d.moveTo('connected');
   d.outcome = { kind: 'connected', leg: id, at };
-  d.cancelTimer('noAnswer');
   d.emit({
     type: 'connect',
     leg: id,
     mobileCallControl: l.plan.mobileCallControl,
     dialTone: l.plan.reason === 'callback',
   });
+  d.cancelTimer('noAnswer');
   cancelAllLive(d, 'answeredElsewhere', at, id);
 }
 

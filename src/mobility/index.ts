@@ -6,5 +6,14 @@
 export * from './config.js';
 export { decide, startCall } from './decide.js';
 export { IllegalTransitionError, LEG_MOVES, PHASE_MOVES } from './draft.js';
+export * from './features.js';
 export { idleState, mobileEligible, planCall, twinCallerId } from './plan.js';
+export {
+  type LegSelector,
+  resolveLeg,
+  runScenario,
+  type ScriptEvent,
+  type Step,
+  type Timeline,
+} from './scenario.js';
 export * from './types.js';

@@ -215,8 +215,9 @@ function addLeg(
         : null,
     callerId: opts.callerId ?? internalCallerId(b.req.call),
     onBehalfOf: b.req.user,
-    // MCC-1: armed on connect; `**` detection itself is src/media's (MCC-2).
-    mobileCallControl: opts.mobile === true && m.mobileCallControl,
+    // MCC-1: armed on connect; `**` detection itself is src/media's (MCC-2). MCC-5: only
+    // over a carrier trunk (SIP signals answer and disconnect; RFC 4733 per trunk dtmfMode).
+    mobileCallControl: opts.mobile === true && m.mobileCallControl && b.snapshot.outgoingTrunk !== undefined,
     rule,
   });
 }
@@ -296,6 +297,16 @@ export function planCall(snapshot: ConfigSnapshot, req: CallRequest, at = 0): De
     draft.notes.push(`no user ${req.user}`);
     draft.takePath({ type: 'respond', code: 404, reason: 'Not Found' }, at);
     return draft.finish({ user: req.user, offeredAt: req.now });
+  }
+  if (e.twinOf !== undefined) {
+    // IT-3: while twinned nobody can dial the secondary's own number; WPC-1: in mobile
+    // mode (or with internal twinning off) it is a normal extension again.
+    const primary = effectiveAt(snapshot, e.twinOf, req.now);
+    if (primary?.twinningMode === 'internal') {
+      draft.notes.push(`IT-3: ${req.user} is the twinned handset of ${e.twinOf}`);
+      draft.takePath({ type: 'respond', code: 404, reason: 'Not Found' }, at);
+      return draft.finish({ user: req.user, offeredAt: req.now });
+    }
   }
   const s = e.settings;
   const m = s.mobility;

@@ -103,7 +103,8 @@ export type LegReason =
   | 'coverage'
   | 'line'
   | 'forward'
-  | 'callback';
+  | 'callback'
+  | 'handover';
 
 /** Legs towards the mobile number: the answer guard and keypress confirmation apply (AG, CONF-1). */
 export const MOBILE_REASONS: ReadonlySet<LegReason> = new Set([
@@ -175,7 +176,9 @@ export type DivertReason =
   | 'busy'
   | 'noAnswer'
   | 'dnd'
-  | 'loggedOut';
+  | 'loggedOut'
+  /** BTN-1: a handover the mobile did not answer goes back to the desk phone. */
+  | 'handoverReturn';
 
 /** Why a leg is hung up (SEE-1 "ended why"). */
 export type CancelReason =

@@ -50,7 +50,7 @@ export function directory(over: { users?: Json[]; system?: Json; [k: string]: un
   return {
     system: merge({ timeZone: 'Europe/London', voicemailUri: 'sip:vm@voicemail.example' }, system),
     trunks: [
-      { name: 'carrier', kind: 'carrier', host: 'carrier.example' },
+      { name: 'carrier', kind: 'carrier', host: 'carrier.example', lineId: 'L100' },
       { name: 'teams', kind: 'msTeams', host: 'teams.example' },
     ],
     users: users ?? [alice()],
