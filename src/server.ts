@@ -38,6 +38,9 @@ import type { Logger } from './util/log.js';
 /** Methods twinline answers today; the rest get 405 with this Allow list (RFC 3261 §8.2.1). */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'] as const;
 
+/** How long a qualify OPTIONS may stay unanswered before the probe counts as failed. */
+export const QUALIFY_TIMEOUT_MS = 3000;
+
 export interface ServerOptions {
   sip: { address: string; port: number };
   /** Directory for the store; ':memory:' keeps everything in memory (tests). */
@@ -50,6 +53,8 @@ export interface ServerOptions {
   seed?: () => Directory;
   /** How often expired registrations are swept (default 5 s). */
   expirySweepMs?: number;
+  /** How often the store is checked for a directory committed by another process (default 1 s). */
+  configRefreshMs?: number;
 }
 
 export interface TwinlineServer {
@@ -112,7 +117,11 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     },
   });
 
-  const digest = createDigestServer({ realm: config.current().system.realm, clock });
+  const digest = createDigestServer({
+    realm: config.current().system.realm,
+    clock,
+    algorithms: () => config.current().system.digestAlgorithms,
+  });
   let transports: TransportSet | undefined;
 
   const transactions = createTransactionLayer({
@@ -122,9 +131,16 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   });
 
   // Qualify: OPTIONS to each registered contact, at the address its REGISTER came from.
+  // (decision) a probe unanswered for QUALIFY_TIMEOUT_MS counts as failed: waiting for
+  // Timer F (32 s) would make fallback twinning notice a dead desk phone far too late.
   const probe = (binding: Binding): Promise<boolean> =>
     new Promise((resolve) => {
       if (!transports) return resolve(false);
+      const giveUp = clock.setTimer(QUALIFY_TIMEOUT_MS, () => resolve(false));
+      const settle = (ok: boolean) => {
+        giveUp.cancel();
+        resolve(ok);
+      };
       const transport = transports.get(binding.source.protocol);
       const host = formatHost(transport.local.address);
       const request = makeRequest('OPTIONS', binding.contact, [
@@ -137,10 +153,10 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
       ]);
       transactions.sendRequest(request, binding.source, transport, {
         onResponse: (res) => {
-          if (res.status >= 200) resolve(true);
+          if (res.status >= 200) settle(true);
         },
-        onTimeout: () => resolve(false),
-        onTransportError: () => resolve(false),
+        onTimeout: () => settle(false),
+        onTransportError: () => settle(false),
       });
     });
 
@@ -149,7 +165,11 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     clock,
     intervalMs: qualifySettings.intervalSeconds * 1000,
     failureThreshold: qualifySettings.failureThreshold,
-    probe,
+    probe: async (binding) => {
+      const ok = await probe(binding);
+      logger.debug({ user: binding.aor, contact: binding.contact, ok }, 'qualify probe');
+      return ok;
+    },
     onReachability: (aor, reachable) =>
       logger.info({ user: aor, reachable }, 'extension reachability changed'),
   });
@@ -183,6 +203,25 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     for (const aor of registrar.expire()) syncQualify(aor);
     sweepTimer = clock.setTimer(options.expirySweepMs ?? 5000, sweep);
   });
+
+  // CFG-4: a directory committed by another process (config import) applies from the next
+  // call or registration on; one that does not validate is refused once, loudly.
+  let refusedRevision = 0;
+  let refreshTimer = clock.setTimer(options.configRefreshMs ?? 1000, function refresh() {
+    const result = config.refresh();
+    if (result && 'errors' in result) {
+      const stored = store.config.revision();
+      if (stored !== refusedRevision) {
+        refusedRevision = stored;
+        logger.error(
+          { revision: stored, errors: result.errors },
+          'stored configuration refused: keeping the one in force',
+        );
+      }
+    }
+    refreshTimer = clock.setTimer(options.configRefreshMs ?? 1000, refresh);
+  });
+  config.onChange((_snapshot, revision) => logger.info({ revision }, 'configuration changed'));
 
   const policy = { supportedExtensions: [] as string[] };
 
@@ -259,6 +298,7 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     stop() {
       stopped ??= (async () => {
         sweepTimer.cancel();
+        refreshTimer.cancel();
         qualifier.stop();
         transactions.close();
         await sip.close();

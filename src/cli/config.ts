@@ -10,10 +10,8 @@ import type { DirectoryDocument } from '../store/types.js';
 import { systemClock } from '../util/clock.js';
 
 function printIssues(kind: 'error' | 'warning', issues: readonly ConfigIssue[]): void {
-  for (const i of issues) {
-    const value = i.value === undefined ? '' : ` (value ${JSON.stringify(i.value)})`;
-    process.stderr.write(`${kind}: ${i.path || '(file)'}${value}: ${i.message}; allowed: ${i.allowed}\n`);
-  }
+  // Each message names the field path, the value and the allowed range.
+  for (const i of issues) process.stderr.write(`${kind}: ${i.message}\n`);
 }
 
 async function readText(file: string): Promise<string> {

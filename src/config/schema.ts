@@ -109,9 +109,10 @@ export const SystemSchema = z.strictObject({
     .meta(meta('1–128 characters without quotes, backslashes or spaces'))
     .default('twinline'),
   /**
-   * Digest algorithms offered to phones, in order (RFC 8760 §2.4). (decision) MD5 first:
-   * many phones read only the first challenge and know only MD5 (SIPp 3.6, baresip 1.0);
-   * put SHA-256 first where every phone supports it.
+   * Digest algorithms offered to phones, one challenge each, in order (RFC 8760 §2.4).
+   * (decision) MD5 alone by default: many phones read only the first challenge and know
+   * only MD5 (SIPp 3.6), and some refuse a REGISTER challenge set that names an algorithm
+   * they lack (baresip 1.0). Offer `[SHA-256, MD5]` or `[SHA-256]` where phones allow.
    */
   digestAlgorithms: z
     .array(z.enum(['SHA-256', 'MD5']).meta(meta('SHA-256 | MD5')))
@@ -119,7 +120,7 @@ export const SystemSchema = z.strictObject({
     .max(2)
     .refine((list) => new Set(list).size === list.length, 'each algorithm once')
     .meta(meta('one or both of SHA-256, MD5, each once, in order of preference'))
-    .default(['MD5', 'SHA-256']),
+    .default(['MD5']),
   // MT-5: system default No Answer Time.
   defaultNoAnswerTime: seconds(6, 99_999).default(15),
   outsideLinePrefix: z

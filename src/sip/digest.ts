@@ -9,8 +9,12 @@ import type { Clock } from '../util/clock.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
-/** RFC 8760 §2.4: offer the strongest first; clients use the first one they support. */
-export const OFFERED_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+/**
+ * RFC 8760 §2.4: challenges are listed in order of preference and a client uses the
+ * topmost one it supports. Many deployed phones (and SIPp 3.6, baresip 1.0) only ever
+ * read the first challenge and support only MD5, so the order is a setting.
+ */
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
 export interface DigestCredentials {
   username: string;
@@ -105,6 +109,7 @@ export type DigestVerdict =
       why:
         | 'no-credentials'
         | 'malformed'
+        | 'algorithm-not-offered'
         | 'wrong-realm'
         | 'bad-nonce'
         | 'replay'
@@ -121,6 +126,8 @@ export interface DigestServerOptions {
   nonceLifetimeMs?: number;
   /** Secret for the nonce HMAC; random per process when absent. */
   secret?: Buffer;
+  /** Algorithms offered, in order (read at each challenge, so a config change applies). */
+  algorithms?: () => readonly DigestAlgorithm[];
 }
 
 export interface DigestServer {
@@ -173,7 +180,7 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
     realm: options.realm,
     challenges(stale = false) {
       const nonce = issueNonce();
-      return OFFERED_ALGORITHMS.map(
+      return (options.algorithms?.() ?? DIGEST_ALGORITHMS).map(
         (alg) =>
           `Digest realm="${options.realm}", nonce="${nonce}", algorithm=${alg}, qop="auth"${stale ? ', stale=true' : ''}`,
       );
@@ -183,6 +190,10 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
       const c = parseDigestCredentials(authorization);
       if (!c) return { ok: false, why: 'malformed', stale: false };
       if (c.realm !== options.realm) return { ok: false, why: 'wrong-realm', stale: false };
+      // Only an algorithm on offer counts: an administrator who drops MD5 means it.
+      if (!(options.algorithms?.() ?? DIGEST_ALGORITHMS).includes(c.algorithm)) {
+        return { ok: false, why: 'algorithm-not-offered', stale: false };
+      }
       // RFC 8760 §2.1: twinline always offers qop=auth, and nonce-count replay protection needs it.
       if (c.qop !== 'auth' || !c.nc || !c.cnonce || !/^[0-9a-f]{8}$/i.test(c.nc)) {
         return { ok: false, why: 'qop-required', stale: false };

@@ -40,6 +40,12 @@ export interface LiveConfig<S> {
   revision(): number;
   /** Validates and stores a whole new directory; swaps it in when accepted. */
   apply(directory: DirectoryDocument, actor: string): ApplyResult;
+  /**
+   * Picks up a directory another process committed to the store (`twinline config
+   * import` next to a running server). Returns the new revision, or undefined when the
+   * store holds nothing newer. A stored directory that does not validate is not applied.
+   */
+  refresh(): { revision: number } | { errors: ValidationError[] } | undefined;
   /** Told after each accepted change with the new snapshot. */
   onChange(listener: (snapshot: S, revision: number) => void): () => void;
 }
@@ -70,6 +76,19 @@ export function openLiveConfig<S>(options: LiveConfigOptions<S>): LiveConfig<S> 
   let revision = loaded.revision;
   const listeners = new Set<(s: S, r: number) => void>();
 
+  const swap = (next: S, nextDocument: DirectoryDocument, nextRevision: number) => {
+    snapshot = next;
+    document = nextDocument;
+    revision = nextRevision;
+    for (const l of listeners) {
+      try {
+        l(snapshot, revision);
+      } catch {
+        // A listener's failure must not undo or hide an accepted change (STYLE 9).
+      }
+    }
+  };
+
   return {
     current: () => snapshot,
     document: () => document,
@@ -84,17 +103,17 @@ export function openLiveConfig<S>(options: LiveConfigOptions<S>): LiveConfig<S> 
       const rebuilt =
         result.revision === revision + 1 ? checked : options.validate(directory, result.revision);
       if (!rebuilt.ok) return { ok: false, errors: rebuilt.errors };
-      snapshot = rebuilt.snapshot;
-      document = directory;
-      revision = result.revision;
-      for (const l of listeners) {
-        try {
-          l(snapshot, revision);
-        } catch {
-          // A listener's failure must not undo or hide an accepted change (STYLE 9).
-        }
-      }
+      swap(rebuilt.snapshot, directory, result.revision);
       return { ok: true, revision, changes: result.changes, warnings: checked.warnings };
+    },
+    refresh() {
+      if (store.revision() <= revision) return undefined;
+      const stored = store.load();
+      if (!stored || stored.revision <= revision) return undefined;
+      const checked = options.validate(stored.directory, stored.revision);
+      if (!checked.ok) return { errors: checked.errors };
+      swap(checked.snapshot, stored.directory, stored.revision);
+      return { revision };
     },
     onChange(listener) {
       listeners.add(listener);

@@ -77,6 +77,26 @@ describe('digest authentication (RFC 8760, RFC 3261 §22)', () => {
     for (const c of [first!, second!]) assert.match(c, /qop="auth"/);
   });
 
+  it('offers the configured algorithms in the configured order, and refuses any other', () => {
+    let algorithms: ('MD5' | 'SHA-256')[] = ['MD5', 'SHA-256'];
+    const server = createDigestServer({
+      realm: 'twinline',
+      clock: new VirtualClock(),
+      algorithms: () => algorithms,
+    });
+    assert.match(server.challenges()[0]!, /algorithm=MD5/);
+    algorithms = ['SHA-256'];
+    const [only, none] = server.challenges();
+    assert.match(only!, /algorithm=SHA-256/);
+    assert.equal(none, undefined);
+    const md5 = answer(only!.replace('SHA-256', 'MD5'), '201', 'alice-secret');
+    assert.deepEqual(server.verify(md5, 'REGISTER', passwordFor), {
+      ok: false,
+      why: 'algorithm-not-offered',
+      stale: false,
+    });
+  });
+
   for (const index of [0, 1]) {
     it(`accepts the right password with the ${index === 0 ? 'SHA-256' : 'MD5'} challenge`, () => {
       const server = createDigestServer({ realm: 'twinline', clock: new VirtualClock() });

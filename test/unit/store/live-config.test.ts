@@ -84,4 +84,17 @@ describe('live configuration (CFG-4)', () => {
     assert.equal(store.config.revision(), 1);
     assert.equal(store.config.audit({ sinceRevision: 1 }).length, 0);
   });
+
+  it('CFG-4 picks up a directory another process committed, and ignores one that does not validate', () => {
+    const store = openSqliteStore({ dataDir: ':memory:', clock: new VirtualClock() });
+    const live = openLiveConfig({ store: store.config, validate, seed: () => doc(2) });
+    assert.equal(live.refresh(), undefined, 'nothing newer yet');
+    store.config.commit(doc(9), { actor: 'import' });
+    assert.deepEqual(live.refresh(), { revision: 2 });
+    assert.equal(live.current().delay, 9);
+    store.config.commit(doc(500), { actor: 'import' });
+    const refused = live.refresh();
+    assert.ok(refused && 'errors' in refused);
+    assert.equal(live.current().delay, 9);
+  });
 });
