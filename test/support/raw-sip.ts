@@ -3,8 +3,8 @@
  * malformed requests): sends text, returns the parsed responses that come back.
  */
 import dgram from 'node:dgram';
-import { parseMessage } from '../../src/sip/parse.js';
 import type { SipResponse } from '../../src/sip/message.js';
+import { parseMessage } from '../../src/sip/parse.js';
 
 export interface RawSipClient {
   readonly port: number;
@@ -36,7 +36,10 @@ export async function rawSipClient(server: { address: string; port: number }): P
       const queued = inbox.shift();
       if (queued) return Promise.resolve(queued);
       return new Promise((resolve, reject) => {
-        const bound = setTimeout(() => reject(new Error(`no SIP response within ${timeoutMs} ms`)), timeoutMs);
+        const bound = setTimeout(
+          () => reject(new Error(`no SIP response within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push((r) => {
           clearTimeout(bound);
           resolve(r);
