@@ -81,7 +81,7 @@ function cancelAllLive(d: Draft, reason: CancelReason, at: number, except?: stri
 function accept(d: Draft, id: string, at: number): void {
   const l = d.leg(id);
   if (!l) return;
-  d.setLeg(id, 'connected', { answeredAt: l.answeredAt ?? at });
+  d.setLeg(id, 'connected', { answeredAt: l.answeredAt ?? at, connectedAt: at });
   d.moveTo('connected');
   d.outcome = { kind: 'connected', leg: id, at };
   d.emit({

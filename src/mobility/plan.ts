@@ -82,8 +82,11 @@ export function mobileTwinBlocker(
 ): string | undefined {
   const m = e.settings.mobility;
   // LIC-2/CFG-2 are folded into mobilityFeatures by effectiveUser.
-  if (!m.mobilityFeatures)
-    return e.mobilityEntitled ? 'MT-6: mobilityFeatures off' : 'LIC-2: no mobility entitlement';
+  if (!m.mobilityFeatures) {
+    return e.own.mobility.mobilityFeatures && !e.mobilityEntitled
+      ? 'LIC-2: no mobility entitlement'
+      : 'MT-6: mobilityFeatures off';
+  }
   if (!m.mobileTwinning) return 'MT-6: mobileTwinning off';
   if (mode !== 'mobile') return `MT-6/WPC-1: twinning mode is ${mode}`;
   if (m.twinnedMobileNumber === '') return 'MT-6: no twinnedMobileNumber';
@@ -467,7 +470,8 @@ export function planCall(snapshot: ConfigSnapshot, req: CallRequest, at = 0): De
     } else if (!mtBlocker) {
       mobileLeg(b, 'mobileTwin', at + m.mobileDialDelay * S, 'MT-1');
     } else {
-      draft.notes.push(mtBlocker);
+      // Only worth a note for a user who has mobility set up at all.
+      if (e.own.mobility.mobilityFeatures || e.own.mobility.mobileTwinning) draft.notes.push(mtBlocker);
       if (unreachable && m.fallbackTwinning && fbBlocker) draft.notes.push(fbBlocker);
     }
     // TEAMS-1, TEAMS-3.

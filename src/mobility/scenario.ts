@@ -6,11 +6,21 @@
  */
 import type { ConfigSnapshot } from './config.js';
 import { decide, startCall } from './decide.js';
-import type { CallRequest, CallState, Command, LegState, MobilityEvent, Outcome, TimerId } from './types.js';
+import {
+  type CallRequest,
+  type CallState,
+  type Command,
+  type LegState,
+  MOBILE_REASONS,
+  type MobilityEvent,
+  type Outcome,
+  type TimerId,
+} from './types.js';
 
 /**
  * Which leg a scripted event is for: a leg id (`L2`), a reason (`mobileTwin`: the first
- * leg with that reason) or `reason#n` (the n-th, 1-based: `primary#2`).
+ * leg with that reason), `reason#n` (the n-th, 1-based: `primary#2`), or the aliases
+ * `desk` (primary) and `mobile` (the mobile twin, fallback or logged-out twin leg).
  */
 export type LegSelector = string;
 
@@ -46,7 +56,12 @@ export function resolveLeg(legs: readonly LegState[], sel: LegSelector): string 
   if (legs.some((l) => l.plan.id === sel)) return sel;
   const [reason, nth = '1'] = sel.split('#');
   const n = Number(nth);
-  const matching = legs.filter((l) => l.plan.reason === reason);
+  // Aliases: `desk` = the primary devices, `mobile` = whichever leg goes to the mobile number.
+  const matching = legs.filter((l) =>
+    reason === 'mobile'
+      ? MOBILE_REASONS.has(l.plan.reason)
+      : l.plan.reason === (reason === 'desk' ? 'primary' : reason),
+  );
   return matching[n - 1]?.plan.id;
 }
 

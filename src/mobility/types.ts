@@ -288,7 +288,10 @@ export interface LegState {
   plan: LegPlan;
   status: LegStatus;
   placedAt?: number;
+  /** When the leg answered (before the guard / keypress decided about it). */
   answeredAt?: number;
+  /** When the caller was connected to it (after a CONF-1 keypress: later than answeredAt). */
+  connectedAt?: number;
   endedAt?: number;
   /** Why the leg ended (cancel reason, failure status, …). */
   endReason?: string;
