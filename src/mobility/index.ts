@@ -16,4 +16,13 @@ export {
   type Step,
   type Timeline,
 } from './scenario.js';
+export {
+  checkExpectations,
+  parseEventLine,
+  parseScenario,
+  type Scenario,
+  ScenarioError,
+} from './scenario-file.js';
+export { renderTimelineSvg, type SvgOptions } from './svg.js';
+export { formatTimeline, legLine, outcomeLine } from './timeline.js';
 export * from './types.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startCall } from '../../../src/mobility/decide.js';
+import { decide, startCall } from '../../../src/mobility/decide.js';
 import { ANSWERED_ELSEWHERE_REASON } from '../../../src/mobility/types.js';
 import { alice, legs, outcome, request, run, snap, user } from './fixtures.js';
 
@@ -236,6 +236,17 @@ describe('mobile twinning (MT)', () => {
     // The presence/BLF state itself is published by src/pbx; the core treats the call as occupying the user.
     const t = run(base, request({ presence: { calls: [{ where: 'mobile' }] } }));
     assert.equal(outcome(t), 'diverted busy to voicemail 201 at 0');
+  });
+});
+
+describe('mergeable configuration (CFG-4)', () => {
+  it('CFG-4 a call in progress keeps the plan it started with when the configuration changes', () => {
+    const first = startCall(base, request());
+    const changed = snap({ users: [alice({ mobility: { mobileTwinning: false, mobileDialDelay: 9 } })] });
+    const next = decide(first.state, { type: 'timer', at: 2000, timer: 'start:L2' }, changed);
+    assert.equal(next.commands[0]?.type === 'placeLeg' && next.commands[0].leg.reason, 'mobileTwin');
+    // The next call uses the new configuration.
+    assert.ok(!startCall(changed, request()).state.legs.some((l) => l.plan.reason === 'mobileTwin'));
   });
 });
 
