@@ -18,6 +18,8 @@ const S = 1000;
 
 // ───────────────────────────── MCC-1: `**` within 1 s ─────────────────────────────
 
+// MCC-2: owned by src/media (DTMF detection)
+
 /** MCC-1: the two keys and the window they must fall in. */
 export const CALL_CONTROL_KEYS = '**';
 export const CALL_CONTROL_WINDOW_MS = 1000;

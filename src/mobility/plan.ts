@@ -331,6 +331,7 @@ export function planCall(snapshot: ConfigSnapshot, req: CallRequest, at = 0): De
   const blockedByDnd = dnd && !dndException;
   // APP-3: the route's destination holding the line appearance alerts only there and does not follow forwarding.
   const lineDest = call.lineId !== undefined && s.appearances.lines.some((l) => l.lineId === call.lineId);
+  // MT-8; MT-10: publishing busy to presence/BLF is src/pbx's, the core counts a mobile call as a call.
   const mobileBusy = presence.calls.some((c) => c.where === 'mobile');
   const internalInUse = mode === 'internal' && m.internalTwinning && m.twinnedHandset !== undefined;
   // IT-4: an internally twinned pair counts as one user, limited by maxTwinnedCalls;
@@ -449,6 +450,7 @@ export function planCall(snapshot: ConfigSnapshot, req: CallRequest, at = 0): De
       lineDest ? 'APP-3' : 'MT-1',
     );
   }
+  // FB-3: owned by src/registrar (registration expiry and OPTIONS qualify decide `devices`).
   const unreachable = presence.devices.length === 0;
   if (unreachable) draft.notes.push('FB-1: logged in but no reachable registration');
 
