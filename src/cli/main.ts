@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { configCommand } from './config.js';
+import { SIMULATE_USAGE, simulateCommand } from './simulate.js';
 import { sipParseCommand } from './sip-parse.js';
 import { startCommand } from './start.js';
 
@@ -25,6 +26,8 @@ Usage:
       Replace the directory in the store with FILE (all or nothing).
   twinline config export [--data DIR]
       Print the stored directory as YAML.
+  twinline simulate --config FILE SCENARIO [--svg FILE]
+      Print a call's alerting timeline as the mobility engine plans it.
   twinline help [COMMAND]
       Show this help, or a command's help.
 `;
@@ -46,6 +49,7 @@ Exit 0: the message is valid; its JSON form is printed:
 Exit 2: printed {"status":CODE,"reason":TEXT}: the response a server would send
   (400, 420, 483, 505, 513…), or status 0 when the RFC says to discard silently.
 `,
+  simulate: SIMULATE_USAGE,
   config: `Usage:
   twinline config validate FILE          exit 0 when valid; 2 with every error on stderr
   twinline config import FILE [--data DIR]   replace the stored directory (all or nothing)
@@ -92,6 +96,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(COMMAND_HELP.sip ?? USAGE);
       return 64;
     }
+    case 'simulate':
+      return simulateCommand(rest);
     case 'config': {
       const [sub, ...args] = rest;
       const { values, positionals } = parseArgs({
