@@ -42,4 +42,32 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (aor, contact)
   );
   `,
+  // 2: admin API accounts (scrypt hashes), bearer tokens and sessions, both kept only as
+  // SHA-256 digests so a copy of the database opens no door.
+  `
+  CREATE TABLE admin_accounts (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE admin_tokens (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES admin_accounts(name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE TABLE admin_sessions (
+    digest TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('admin', 'user')),
+    subject TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX admin_sessions_expiry ON admin_sessions(expires_at);
+  `,
 ];

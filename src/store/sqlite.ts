@@ -13,6 +13,10 @@ import type { Binding, BindingStore } from '../registrar/bindings.js';
 import type { Clock } from '../util/clock.js';
 import { MIGRATIONS } from './migrations.js';
 import type {
+  AdminAccount,
+  AdminSession,
+  AdminStore,
+  AdminToken,
   AuditEntry,
   CollectionName,
   CommitResult,
@@ -57,9 +61,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
   const config = createConfigStore(db, options.clock);
   const bindings = createBindingTable(db);
+  const admin = createAdminStore(db);
   return {
     config,
     bindings,
+    admin,
     close: () => db.close(),
   };
 }
@@ -302,5 +308,127 @@ function createBindingTable(db: Database.Database): BindingStore {
       delAll.run(aor);
       cache.delete(aor);
     },
+  };
+}
+
+interface AccountRow {
+  name: string;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface TokenRow {
+  id: string;
+  account: string;
+  name: string;
+  digest: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+interface SessionRow {
+  digest: string;
+  kind: 'admin' | 'user';
+  subject: string;
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+}
+
+const toAccount = (r: AccountRow): AdminAccount => ({
+  name: r.name,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toToken = (r: TokenRow): AdminToken => ({
+  id: r.id,
+  account: r.account,
+  name: r.name,
+  digest: r.digest,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at ?? undefined,
+  lastUsedAt: r.last_used_at ?? undefined,
+});
+
+/** Admin API accounts, tokens and sessions (the rules live in src/admin; these are rows). */
+function createAdminStore(db: Database.Database): AdminStore {
+  const count = db.prepare('SELECT COUNT(*) AS n FROM admin_accounts');
+  const getAccount = db.prepare('SELECT * FROM admin_accounts WHERE name = ?');
+  const listAccounts = db.prepare('SELECT * FROM admin_accounts ORDER BY name');
+  const putAccount = db.prepare(
+    `INSERT INTO admin_accounts (name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
+  );
+  const deleteAccount = db.prepare('DELETE FROM admin_accounts WHERE name = ?');
+  const deleteAccountSessions = db.prepare("DELETE FROM admin_sessions WHERE kind = 'admin' AND subject = ?");
+  const putToken = db.prepare(
+    `INSERT INTO admin_tokens (id, account, name, digest, created_at, expires_at, last_used_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const tokenByDigest = db.prepare('SELECT * FROM admin_tokens WHERE digest = ?');
+  const allTokens = db.prepare('SELECT * FROM admin_tokens ORDER BY created_at, id');
+  const accountTokens = db.prepare('SELECT * FROM admin_tokens WHERE account = ? ORDER BY created_at, id');
+  const deleteToken = db.prepare('DELETE FROM admin_tokens WHERE id = ?');
+  const touchToken = db.prepare('UPDATE admin_tokens SET last_used_at = ? WHERE id = ?');
+  const putSession = db.prepare(
+    `INSERT INTO admin_sessions (digest, kind, subject, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(digest) DO UPDATE SET expires_at = excluded.expires_at`,
+  );
+  const getSession = db.prepare('SELECT * FROM admin_sessions WHERE digest = ?');
+  const deleteSession = db.prepare('DELETE FROM admin_sessions WHERE digest = ?');
+  const deleteExpired = db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?');
+  const removeAccount = db.transaction((name: string) => {
+    deleteAccountSessions.run(name);
+    return deleteAccount.run(name).changes > 0;
+  });
+
+  return {
+    countAccounts: () => (count.get() as { n: number }).n,
+    getAccount(name) {
+      const r = getAccount.get(name) as AccountRow | undefined;
+      return r ? toAccount(r) : undefined;
+    },
+    listAccounts: () => (listAccounts.all() as AccountRow[]).map(toAccount),
+    putAccount: (a) => void putAccount.run(a.name, a.passwordHash, a.createdAt, a.updatedAt),
+    deleteAccount: (name) => removeAccount(name),
+    putToken: (t) =>
+      void putToken.run(
+        t.id,
+        t.account,
+        t.name,
+        t.digest,
+        t.createdAt,
+        t.expiresAt ?? null,
+        t.lastUsedAt ?? null,
+      ),
+    findTokenByDigest(digest) {
+      const r = tokenByDigest.get(digest) as TokenRow | undefined;
+      return r ? toToken(r) : undefined;
+    },
+    listTokens: (account) =>
+      ((account === undefined ? allTokens.all() : accountTokens.all(account)) as TokenRow[]).map(toToken),
+    deleteToken: (id) => deleteToken.run(id).changes > 0,
+    touchToken: (id, at) => void touchToken.run(at, id),
+    putSession: (s: AdminSession) =>
+      void putSession.run(s.digest, s.kind, s.subject, s.csrf, s.createdAt, s.expiresAt),
+    getSession(digest) {
+      const r = getSession.get(digest) as SessionRow | undefined;
+      return r
+        ? {
+            digest: r.digest,
+            kind: r.kind,
+            subject: r.subject,
+            csrf: r.csrf,
+            createdAt: r.created_at,
+            expiresAt: r.expires_at,
+          }
+        : undefined;
+    },
+    deleteSession: (digest) => void deleteSession.run(digest),
+    deleteExpiredSessions: (now) => deleteExpired.run(now).changes,
   };
 }

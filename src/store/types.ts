@@ -51,8 +51,66 @@ export interface ConfigStore {
   revision(): number;
 }
 
+/** An administrator of the HTTP admin API. */
+export interface AdminAccount {
+  name: string;
+  /** A self-describing password hash (`scrypt$N$r$p$salt$hash`); never the password. */
+  passwordHash: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A bearer token for scripts; only its SHA-256 digest is kept. */
+export interface AdminToken {
+  id: string;
+  account: string;
+  /** What the token is for, as its creator named it. */
+  name: string;
+  /** Hex SHA-256 of the token text. */
+  digest: string;
+  createdAt: number;
+  /** Epoch milliseconds; undefined = no expiry. */
+  expiresAt?: number;
+  lastUsedAt?: number;
+}
+
+/** A signed-in browser session: an administrator, or a user managing their own settings. */
+export interface AdminSession {
+  /** Hex SHA-256 of the session id the cookie carries. */
+  digest: string;
+  kind: 'admin' | 'user';
+  /** The account name (admin) or the extension (user). */
+  subject: string;
+  /** The CSRF token unsafe requests of this session must carry. */
+  csrf: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface AdminStore {
+  countAccounts(): number;
+  getAccount(name: string): AdminAccount | undefined;
+  listAccounts(): AdminAccount[];
+  /** Creates or replaces the account. */
+  putAccount(account: AdminAccount): void;
+  /** Removes the account with its tokens and sessions; false when there was none. */
+  deleteAccount(name: string): boolean;
+  putToken(token: AdminToken): void;
+  findTokenByDigest(digest: string): AdminToken | undefined;
+  listTokens(account?: string): AdminToken[];
+  deleteToken(id: string): boolean;
+  touchToken(id: string, at: number): void;
+  putSession(session: AdminSession): void;
+  getSession(digest: string): AdminSession | undefined;
+  deleteSession(digest: string): void;
+  /** Drops sessions whose expiry is at or before `now`; returns how many. */
+  deleteExpiredSessions(now: number): number;
+}
+
 export interface Store {
   readonly config: ConfigStore;
   readonly bindings: BindingStore;
+  readonly admin: AdminStore;
   close(): void;
 }
