@@ -13,16 +13,22 @@ import {
   trySnapshot,
   validateChange,
 } from './config/index.js';
+import { type CdrSink, createMemoryCdrSink } from './pbx/cdr.js';
+import { type CallEngine, createCallEngine } from './pbx/engine.js';
+import { createSipContext } from './pbx/sip-context.js';
 import type { Binding } from './registrar/bindings.js';
 import { createQualifier, type Qualifier } from './registrar/qualify.js';
 import { createRegistrar, type Registrar } from './registrar/registrar.js';
 import { createThrottle } from './registrar/throttle.js';
+import { DialogStore } from './sip/dialog.js';
 import { createDigestServer } from './sip/digest.js';
+import { callIdOf, fromTagOf } from './sip/fields.js';
 import { newCallId, newTag } from './sip/ids.js';
 import { makeRequest, type SipRequest, type SipResponse } from './sip/message.js';
 import { createResponse } from './sip/response.js';
 import {
   createTransactionLayer,
+  type ServerInviteTransaction,
   type ServerTransaction,
   type TimerConfig,
   type TransactionLayer,
@@ -64,6 +70,8 @@ export interface TwinlineServer {
   readonly registrar: Registrar;
   readonly qualifier: Qualifier;
   readonly transactions: TransactionLayer;
+  readonly engine: CallEngine;
+  readonly cdrs: CdrSink;
   /** Stops taking messages, ends timers and closes the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -124,10 +132,30 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   });
   let transports: TransportSet | undefined;
 
+  const dialogs = new DialogStore();
   const transactions = createTransactionLayer({
     clock,
     timers: options.timers,
     onRequest: (tx) => dispatch(tx),
+    onAck: (ack) => {
+      const dialog = dialogs.forRequest(ack);
+      if (dialog) sipContext.owners.get(dialog.key)?.onAck?.(ack, dialog);
+    },
+    onStray: (response) => {
+      if (response.status < 200 || response.status >= 300) return;
+      const key = `${callIdOf(response) ?? ''}\u0000${fromTagOf(response) ?? ''}`;
+      sipContext.inviteOwners.get(key)?.onStray2xx?.(response);
+    },
+  });
+  const sipContext = createSipContext({
+    clock,
+    logger,
+    transactions,
+    dialogs,
+    transports: () => {
+      if (!transports) throw new Error('SIP transports are not started yet');
+      return transports;
+    },
   });
 
   // Qualify: OPTIONS to each registered contact, at the address its REGISTER came from.
@@ -223,6 +251,18 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   });
   config.onChange((_snapshot, revision) => logger.info({ revision }, 'configuration changed'));
 
+  const cdrs = createMemoryCdrSink();
+  const engine = createCallEngine({
+    sip: sipContext,
+    snapshot: () => config.current(),
+    registrar,
+    qualifier,
+    digest,
+    throttle: createThrottle(clock),
+    cdr: cdrs,
+    localHost: options.sip.address.includes(':') ? `[${options.sip.address}]` : options.sip.address,
+  });
+
   const policy = { supportedExtensions: [] as string[] };
 
   function answerOptions(request: SipRequest): SipResponse {
@@ -243,6 +283,21 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
         tx.respond(response);
         return;
       }
+      // RFC 3261 §12.2.2: a request with a To tag belongs to a dialog, or gets 481. The
+      // owner is looked up first: routing a BYE terminates the dialog and releases it.
+      const existing = dialogs.forRequest(request);
+      const dialogOwner = existing ? sipContext.owners.get(existing.key) : undefined;
+      const route = dialogs.route(request);
+      if (route.kind === 'reject') {
+        tx.respond(createResponse(request, route.status));
+        return;
+      }
+      if (route.kind === 'in-dialog') {
+        const owner = dialogOwner ?? sipContext.owners.get(route.dialog.key);
+        if (owner) owner.onDialogRequest(tx, route.dialog);
+        else tx.respond(createResponse(request, 481));
+        return;
+      }
       switch (request.method) {
         case 'OPTIONS':
           tx.respond(answerOptions(request));
@@ -251,9 +306,11 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
           tx.respond(registrar.handle(request, tx.source));
           return;
         case 'INVITE':
+          engine.handleInvite(tx as ServerInviteTransaction);
+          return;
         case 'BYE':
-          // RFC 3261 §12.2.2: no call exists yet for an in-dialog request to belong to.
-          tx.respond(createResponse(request, request.method === 'BYE' ? 481 : 501));
+          // RFC 3261 §12.2.2: a BYE outside any dialog matches nothing.
+          tx.respond(createResponse(request, 481));
           return;
         default: {
           const response = createResponse(request, 405);
@@ -295,10 +352,13 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     registrar,
     qualifier,
     transactions,
+    engine,
+    cdrs,
     stop() {
       stopped ??= (async () => {
         sweepTimer.cancel();
         refreshTimer.cancel();
+        engine.abortAll();
         qualifier.stop();
         transactions.close();
         await sip.close();

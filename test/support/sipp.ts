@@ -27,6 +27,7 @@ export type SippScenarioName =
   | 'uac-invite-cancel'
   | 'uac-invite-rejected'
   | 'uac-register-digest'
+  | 'uac-invite-auth-bye'
   | 'uas-answer'
   | 'uas-answer-immediately'
   | 'uas-never-answer'
@@ -46,6 +47,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uac-invite-cancel': { from_user: 'sipp', cancel_after_ms: '0' },
   'uac-invite-rejected': { from_user: 'sipp' },
   'uac-register-digest': { user: 'sipp', password: 'password', expires: '3600' }, // + domain
+  'uac-invite-auth-bye': { from_user: 'sipp', domain: 'twinline', hold_ms: '200' },
   'uas-answer': { ring_ms: '200' },
   'uas-answer-immediately': {},
   'uas-never-answer': {},

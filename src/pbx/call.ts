@@ -1,0 +1,498 @@
+/**
+ * One call through the B2BUA: the caller's leg, the stage that is ringing something now,
+ * and, once answered, the bridge between the caller and the winning branch. In-dialog
+ * requests (re-INVITE and UPDATE for hold/resume, INFO, BYE) are relayed side to side.
+ *
+ * ```
+ *  routing ──stage connects──> connected ──BYE either side──> ended
+ *     │  └─stage diverts──> routing (a new stage: forward, voicemail)
+ *     └──stage fails / caller abandons──> ended
+ * ```
+ */
+import type { ConfigSnapshot, Trunk, User } from '../config/index.js';
+import {
+  type CallerIdPresentation,
+  type CallInfo,
+  type CallRequest,
+  type DivertReason,
+  type DivertTarget,
+  type LegPlan,
+  type LegState,
+  MOBILE_REASONS,
+  type Presence,
+} from '../mobility/index.js';
+import type { Binding } from '../registrar/bindings.js';
+import type { SipResponse } from '../sip/message.js';
+import { createResponse } from '../sip/response.js';
+import type { ServerTransaction } from '../sip/transaction/index.js';
+import {
+  buildBranchInvite,
+  type Diversion,
+  type DiversionReason,
+  type Identity,
+  trunkTarget,
+  uriTarget,
+} from './branch-requests.js';
+import { resolveDialled } from './dialplan.js';
+import type { InboundLeg } from './inbound-leg.js';
+import { type OutboundEvents, OutboundLeg } from './outbound-leg.js';
+import { PlainStage } from './plain-stage.js';
+import type { SipContext } from './sip-context.js';
+import type { Stage, StageOwner } from './stage.js';
+import { UserStage } from './user-stage.js';
+
+export type CallPhase = 'routing' | 'connected' | 'ended';
+
+const PHASE_MOVES: Readonly<Record<CallPhase, readonly CallPhase[]>> = {
+  routing: ['connected', 'ended'],
+  connected: ['ended'],
+  ended: [],
+};
+
+/** What a call needs from the engine around it. */
+export interface CallServices {
+  sip: SipContext;
+  /** Live registrations of a user that are not known unreachable (FB-3). */
+  devices(extension: string): Binding[];
+  /** The user's presence for the mobility core (busy, logged in, devices). */
+  presence(extension: string): Presence;
+  /** Presence of other users a plan may alert. */
+  others(snapshot: ConfigSnapshot, extension: string): CallRequest['others'];
+  /** twinline's own domain and host for identities. */
+  domain: string;
+  localHost: string;
+  ended(call: Call): void;
+}
+
+export interface CdrLeg {
+  id: string;
+  target: string;
+  reason: string;
+  placedAt?: number;
+  answeredAt?: number;
+  endedAt?: number;
+  endedWhy?: string;
+}
+
+const MAX_DIVERSIONS = 5;
+
+function divertReasonToSip(reason: DivertReason): DiversionReason {
+  switch (reason) {
+    case 'forwardUnconditional':
+      return 'unconditional';
+    case 'forwardOnBusy':
+    case 'busy':
+      return 'user-busy';
+    case 'forwardOnNoAnswer':
+    case 'noAnswer':
+      return 'no-answer';
+    case 'dnd':
+      return 'do-not-disturb';
+    case 'followMe':
+      return 'follow-me';
+    case 'loggedOut':
+      return 'unavailable';
+    case 'handoverReturn':
+      return 'deflection';
+  }
+}
+
+export class Call {
+  private phase: CallPhase = 'routing';
+  private stage: Stage | undefined;
+  private bridged: OutboundLeg | undefined;
+  private diversions = 0;
+  /** The user the call is ringing now (for presence), if any. */
+  currentUser: string | undefined;
+  /** The connected leg's mobility reason (desk, mobile…), for presence. */
+  connectedReason: string | undefined;
+  readonly startedAt: number;
+  readonly legs: CdrLeg[] = [];
+  outcome = 'routing';
+  private readonly userStates: { user: string; stage: UserStage }[] = [];
+
+  constructor(
+    private readonly services: CallServices,
+    readonly snapshot: ConfigSnapshot,
+    readonly caller: InboundLeg,
+    readonly callerIdentity: Identity & { external: boolean; extension?: string },
+    readonly dialled: string,
+  ) {
+    this.startedAt = services.sip.clock.wallNow();
+  }
+
+  get state(): CallPhase {
+    return this.phase;
+  }
+
+  get callId(): string {
+    return this.caller.invite.headers.get('call-id') ?? '';
+  }
+
+  /** The legs of every user stage this call ran, as the mobility core recorded them. */
+  get mobilityLegs(): { user: string; legs: readonly LegState[] }[] {
+    return this.userStates.map((s) => ({ user: s.user, legs: s.stage.callState?.legs ?? [] }));
+  }
+
+  /** Mobility legs of this call still alerting towards the mobile (MT-8) for `user`. */
+  alertingMobile(user: string): boolean {
+    return this.userStates.some(
+      (s) =>
+        s.user === user &&
+        (s.stage.callState?.legs ?? []).some(
+          (l) => l.status === 'alerting' && MOBILE_REASONS.has(l.plan.reason),
+        ),
+    );
+  }
+
+  /** Rings a user with their mobility plan. */
+  ringUser(user: User, call: CallInfo): void {
+    const stage = new UserStage(
+      this.snapshot,
+      this.services.sip.clock,
+      this.services.sip.logger,
+      (plan, events) => this.branchesFor(plan, events),
+      this.stageOwner(),
+    );
+    this.stage = stage;
+    this.currentUser = user.extension;
+    this.userStates.push({ user: user.extension, stage });
+    stage.start({
+      user: user.extension,
+      call,
+      presence: this.services.presence(user.extension),
+      others: this.services.others(this.snapshot, user.extension),
+      now: this.services.sip.clock.wallNow(),
+    });
+  }
+
+  /** Rings a number on a trunk (an outside call, an external forward). */
+  ringTrunk(trunk: Trunk, number: string, from: Identity, diversion?: Diversion): void {
+    const stage = new PlainStage(this.services.sip.clock, this.stageOwner());
+    this.stage = stage;
+    const { requestUri, peer } = trunkTarget(trunk, number);
+    const leg = this.branch(
+      `T${this.legs.length + 1}`,
+      requestUri,
+      peer,
+      from,
+      trunk,
+      diversion,
+      stage.events,
+      `trunk ${trunk.name}`,
+    );
+    stage.start([leg]);
+  }
+
+  /** Ends the call from outside (shutdown). */
+  abort(): void {
+    if (this.phase === 'ended') return;
+    this.stage?.close();
+    this.caller.reject(503);
+    this.caller.hangUp();
+    this.bridged?.hangUp();
+    this.end('aborted');
+  }
+
+  /** The caller cancelled or hung up. */
+  callerGone(): void {
+    if (this.phase === 'routing') {
+      this.stage?.callerHangup();
+      this.stage?.close();
+      this.end('abandoned');
+    } else if (this.phase === 'connected') {
+      this.bridged?.hangUp();
+      this.end('completed');
+    }
+  }
+
+  /** Relays an in-dialog request from the caller to the connected branch. */
+  relayFromCaller(tx: ServerTransaction): void {
+    this.relay(tx, this.bridged);
+  }
+
+  private relay(
+    tx: ServerTransaction,
+    to: { request(m: string, b?: Buffer, ct?: string): Promise<SipResponse> } | undefined,
+  ): void {
+    const req = tx.request;
+    if (!to) {
+      tx.respond(createResponse(req, 481));
+      return;
+    }
+    to.request(req.method, req.body, req.headers.get('content-type')).then((res) => {
+      const out = createResponse(req, res.status, res.reason);
+      const ct = res.headers.get('content-type');
+      if (res.body.length > 0 && ct) {
+        out.headers.append('Content-Type', ct);
+        out.body = res.body;
+      }
+      if (req.method === 'INVITE' && res.status < 300)
+        out.headers.append('Contact', this.services.sip.contact(tx.source.protocol));
+      tx.respond(out);
+    });
+  }
+
+  private stageOwner(): StageOwner {
+    return {
+      connected: (branch, legId) => this.connect(branch, legId),
+      divert: (target, reason) => this.divert(target, reason),
+      respond: (code, reason) => {
+        this.caller.reject(code, reason || undefined);
+        this.end(`failed ${code}`);
+      },
+      hangupCaller: () => {
+        if (this.phase === 'connected') {
+          this.caller.hangUp();
+          this.end('completed');
+        }
+      },
+      cleared: (reason) => this.end(reason),
+    };
+  }
+
+  private connect(branch: OutboundLeg, legId: string): void {
+    if (this.phase !== 'routing') {
+      branch.hangUp();
+      return;
+    }
+    this.move('connected');
+    this.bridged = branch;
+    branch.accept();
+    const answer = branch.answerBody;
+    this.caller.answer(answer?.body ?? Buffer.alloc(0), answer?.contentType);
+    const plan = this.userStates.at(-1)?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
+    this.connectedReason = plan?.reason ?? 'direct';
+    this.outcome = `answered ${legId}`;
+  }
+
+  private divert(target: DivertTarget, reason: DivertReason): void {
+    if (this.phase !== 'routing') return;
+    const from = this.currentUser ?? '';
+    if (++this.diversions > MAX_DIVERSIONS) {
+      this.caller.reject(482, 'Loop Detected');
+      this.end('diversion loop');
+      return;
+    }
+    const diversion: Diversion = { user: from, reason: divertReasonToSip(reason) };
+    switch (target.kind) {
+      case 'voicemail': {
+        const peer = uriTarget(target.uri);
+        if (!peer) {
+          this.caller.reject(480);
+          this.end('no voicemail');
+          return;
+        }
+        const stage = new PlainStage(this.services.sip.clock, this.stageOwner());
+        this.stage = stage;
+        this.currentUser = undefined;
+        const leg = this.branch(
+          'VM',
+          target.uri,
+          peer,
+          this.callerIdentity,
+          undefined,
+          { user: target.mailbox, reason: diversion.reason },
+          stage.events,
+          `voicemail ${target.mailbox}`,
+        );
+        stage.start([leg]);
+        return;
+      }
+      case 'extension': {
+        const user = this.snapshot.usersByExtension.get(target.extension);
+        if (!user) {
+          this.caller.reject(404);
+          this.end('no such extension');
+          return;
+        }
+        this.ringUser(user, { caller: this.callerInfo(), kind: 'forwarded', forwardedBy: from });
+        return;
+      }
+      case 'dial': {
+        const r = resolveDialled(this.snapshot, target.dialString);
+        if (r.kind === 'user') {
+          this.ringUser(r.user, { caller: this.callerInfo(), kind: 'forwarded', forwardedBy: target.asUser });
+        } else if (r.kind === 'trunk') {
+          this.ringTrunk(r.trunk, r.number, this.callerIdentity, diversion);
+        } else {
+          this.caller.reject(404);
+          this.end('forward destination unknown');
+        }
+        return;
+      }
+    }
+  }
+
+  private callerInfo(): CallInfo['caller'] {
+    return {
+      number: this.callerIdentity.number,
+      name: this.callerIdentity.name,
+      external: this.callerIdentity.external,
+    };
+  }
+
+  /** The SIP branches for one plan leg. */
+  private branchesFor(plan: LegPlan, events: OutboundEvents): OutboundLeg[] | { failed: number } {
+    const t = plan.target;
+    const id = plan.id;
+    const identity = this.identityFor(plan.callerId);
+    const diversion: Diversion | undefined =
+      plan.callerId.kind === 'original' && plan.callerId.diversion
+        ? { user: plan.callerId.diversion, reason: 'unconditional' }
+        : undefined;
+    const toDevices = (extension: string, only?: string) => {
+      const devices = this.services
+        .devices(extension)
+        .filter((b) => only === undefined || b.contact === only);
+      if (devices.length === 0) return { failed: 480 };
+      return devices.map((b, i) =>
+        this.branch(
+          devices.length === 1 ? id : `${id}.${i + 1}`,
+          b.contact,
+          b.source,
+          identity,
+          undefined,
+          undefined,
+          events,
+          `${plan.reason} ${extension}`,
+          plan.reason,
+        ),
+      );
+    };
+    switch (t.kind) {
+      case 'device':
+        return toDevices(t.extension, t.contact);
+      case 'extension':
+        return toDevices(t.extension);
+      case 'dial': {
+        const r = resolveDialled(this.snapshot, t.dialString);
+        if (r.kind === 'user') return toDevices(r.user.extension);
+        if (r.kind === 'trunk') {
+          const { requestUri, peer } = trunkTarget(r.trunk, r.number);
+          const from = plan.callerId.kind === 'trunkDefault' ? { number: r.trunk.ownNumber ?? '' } : identity;
+          return [
+            this.branch(
+              id,
+              requestUri,
+              peer,
+              from,
+              r.trunk,
+              diversion,
+              events,
+              `${plan.reason} ${t.dialString}`,
+              plan.reason,
+            ),
+          ];
+        }
+        return { failed: 404 };
+      }
+      case 'teams': {
+        const trunk = this.snapshot.teamsTrunk;
+        if (!trunk) return { failed: 404 };
+        const { requestUri, peer } = trunkTarget(trunk, t.uri);
+        return [
+          this.branch(
+            id,
+            requestUri,
+            peer,
+            identity,
+            trunk,
+            diversion,
+            events,
+            `teams ${t.uri}`,
+            plan.reason,
+          ),
+        ];
+      }
+    }
+  }
+
+  private identityFor(p: CallerIdPresentation): Identity {
+    switch (p.kind) {
+      case 'original':
+        return { number: p.number, name: p.name };
+      case 'fixed':
+        return { number: p.number };
+      case 'trunkDefault':
+        return { number: this.snapshot.outgoingTrunk?.ownNumber ?? '' };
+    }
+  }
+
+  private branch(
+    id: string,
+    requestUri: string,
+    peer: OutboundLeg['peer'],
+    from: Identity,
+    trunk: Trunk | undefined,
+    diversion: Diversion | undefined,
+    events: OutboundEvents,
+    target: string,
+    reason = 'direct',
+  ): OutboundLeg {
+    const invite = this.caller.invite;
+    const maxForwards = Math.max(0, Number(invite.headers.get('max-forwards') ?? 70) - 1);
+    const request = buildBranchInvite({
+      requestUri,
+      peer,
+      from,
+      assertIdentity: trunk?.callerIdPolicy === 'pai',
+      diversion,
+      diversionHeader: trunk?.diversionHeader ?? 'diversion',
+      body: invite.body,
+      contentType: invite.headers.get('content-type'),
+      maxForwards,
+      localHost: this.services.localHost,
+      contact: this.services.sip.contact(peer.protocol),
+      domain: this.services.domain,
+    });
+    const record: CdrLeg = { id, target, reason, placedAt: this.services.sip.clock.wallNow() };
+    this.legs.push(record);
+    const wrapped: OutboundEvents = {
+      onProgress: (leg, res) => {
+        this.caller.ring();
+        events.onProgress?.(leg, res);
+      },
+      onAnswered: (leg, res) => {
+        record.answeredAt = this.services.sip.clock.wallNow();
+        events.onAnswered(leg, res);
+      },
+      onFailed: (leg, status, res) => {
+        record.endedAt = this.services.sip.clock.wallNow();
+        record.endedWhy = `failed ${status}`;
+        events.onFailed(leg, status, res);
+      },
+      onHungUp: (leg) => {
+        record.endedAt = this.services.sip.clock.wallNow();
+        record.endedWhy ??= 'far end hung up';
+        events.onHungUp(leg);
+        if (leg === this.bridged && this.phase === 'connected') {
+          this.caller.hangUp();
+          this.end('completed');
+        }
+      },
+      onRequest: (_leg, tx) => this.relay(tx, this.caller),
+    };
+    return new OutboundLeg(this.services.sip, id, request, peer, wrapped);
+  }
+
+  private end(outcome: string): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    if (this.outcome === 'routing' || outcome !== 'completed') this.outcome = outcome;
+    this.stage?.close();
+    const now = this.services.sip.clock.wallNow();
+    for (const l of this.legs) {
+      if (l.endedAt === undefined) {
+        l.endedAt = now;
+        l.endedWhy ??= outcome;
+      }
+    }
+    this.services.ended(this);
+  }
+
+  private move(to: CallPhase): void {
+    if (!PHASE_MOVES[this.phase].includes(to)) throw new Error(`call ${this.callId}: ${this.phase} -> ${to}`);
+    this.phase = to;
+  }
+}

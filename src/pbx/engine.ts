@@ -1,0 +1,291 @@
+/**
+ * The call engine: admits new INVITEs (who may call: a registered user authenticated by
+ * digest, or a trunk peer recognised by its address), routes them through the dial plan
+ * or the trunk's incoming routes, and runs each as a {@link Call}. It also keeps the
+ * presence the mobility core reads (who is busy, where) and the call detail records.
+ */
+import type { ConfigSnapshot, Trunk, User } from '../config/index.js';
+import type { CallRequest, Presence } from '../mobility/index.js';
+import type { Binding } from '../registrar/bindings.js';
+import type { Qualifier } from '../registrar/qualify.js';
+import type { Registrar } from '../registrar/registrar.js';
+import type { Throttle } from '../registrar/throttle.js';
+import type { DigestServer } from '../sip/digest.js';
+import { parseNameAddr } from '../sip/name-addr.js';
+import { createResponse } from '../sip/response.js';
+import type { ServerInviteTransaction, ServerTransaction } from '../sip/transaction/index.js';
+import type { Endpoint } from '../sip/transport/types.js';
+import { dialledOf } from './branch-requests.js';
+import { Call } from './call.js';
+import type { CdrRecord, CdrSink } from './cdr.js';
+import { resolveDialled, resolveIncoming } from './dialplan.js';
+import { InboundLeg } from './inbound-leg.js';
+import type { SipContext } from './sip-context.js';
+
+export interface CallEngineOptions {
+  sip: SipContext;
+  snapshot(): ConfigSnapshot;
+  registrar: Registrar;
+  qualifier: Qualifier;
+  digest: DigestServer;
+  /** Failed INVITE authentications back off like failed registrations. */
+  throttle: Throttle;
+  cdr: CdrSink;
+  localHost: string;
+}
+
+export interface CallEngine {
+  /** A new INVITE (out of dialog) arrived; the transaction has sent 100 Trying. */
+  handleInvite(tx: ServerInviteTransaction): void;
+  /** Calls in progress. */
+  active(): readonly Call[];
+  /** Ends every call (shutdown). */
+  abortAll(): void;
+}
+
+/** RFC 3261 §8.2.2.2-ish: a trunk is recognised by the address and port it sends from. */
+function trunkFor(snapshot: ConfigSnapshot, source: Endpoint): Trunk | undefined {
+  for (const t of snapshot.trunksByName.values()) {
+    if (
+      t.port === source.port &&
+      (t.host === source.address || (t.host === 'localhost' && source.address === '127.0.0.1'))
+    )
+      return t;
+  }
+  return undefined;
+}
+
+function identityFrom(value: string | undefined): { number: string; name?: string } {
+  const na = value ? parseNameAddr(value) : undefined;
+  if (!na) return { number: '' };
+  return { number: dialledOf(na.uri) ?? '', name: na.displayName };
+}
+
+export function createCallEngine(options: CallEngineOptions): CallEngine {
+  const { sip } = options;
+  const logger = sip.logger;
+  const calls = new Set<Call>();
+
+  const devices = (extension: string): Binding[] =>
+    options.registrar
+      .bindingsOf(extension)
+      .filter((b) => options.qualifier.contactState(extension, b.contact) !== 'unreachable');
+
+  /** What the mobility core needs to know about a user right now. */
+  const presence = (extension: string): Presence => {
+    const snapshot = options.snapshot();
+    const user = snapshot.usersByExtension.get(extension);
+    const active: Presence['calls'][number][] = [];
+    for (const call of calls) {
+      if (
+        call.state === 'connected' &&
+        (call.currentUser === extension || call.callerIdentity.extension === extension)
+      ) {
+        const reason = call.currentUser === extension ? call.connectedReason : 'primary';
+        active.push({
+          where:
+            reason === 'mobileTwin' || reason === 'fallback' || reason === 'loggedOutTwin'
+              ? 'mobile'
+              : reason === 'internalTwin'
+                ? 'internalTwin'
+                : reason === 'teams'
+                  ? 'teams'
+                  : 'desk',
+          state: 'connected',
+        });
+      } else if (call.state === 'routing' && call.alertingMobile(extension)) {
+        active.push({ where: 'mobile', state: 'alerting' });
+      }
+    }
+    return {
+      loggedIn: !(user?.loggedOut ?? false),
+      devices: devices(extension).map((b) => b.contact),
+      calls: active,
+    };
+  };
+
+  const others = (snapshot: ConfigSnapshot, extension: string): CallRequest['others'] => {
+    const out: Record<string, { loggedIn: boolean; devices: readonly string[] }> = {};
+    const user = snapshot.usersByExtension.get(extension);
+    const related = new Set<string>();
+    if (user?.mobility.twinnedHandset) related.add(user.mobility.twinnedHandset);
+    for (const u of snapshot.directory.users) {
+      if (
+        u.appearances.bridged.some((a) => a.extension === extension) ||
+        u.appearances.coverage.some((a) => a.extension === extension)
+      )
+        related.add(u.extension);
+    }
+    for (const ext of related) {
+      const other = snapshot.usersByExtension.get(ext);
+      out[ext] = { loggedIn: !(other?.loggedOut ?? false), devices: devices(ext).map((b) => b.contact) };
+    }
+    return out;
+  };
+
+  const services = {
+    sip,
+    devices,
+    presence,
+    others,
+    get domain() {
+      return options.snapshot().system.domain;
+    },
+    localHost: options.localHost,
+    ended(call: Call) {
+      calls.delete(call);
+      options.cdr.record(toCdr(call));
+      logger.info({ callId: call.callId, outcome: call.outcome, legs: call.legs.length }, 'call ended');
+    },
+  };
+
+  function admit(
+    tx: ServerInviteTransaction,
+    snapshot: ConfigSnapshot,
+  ): { kind: 'trunk'; trunk: Trunk } | { kind: 'user'; user: User } | undefined {
+    const request = tx.request;
+    const trunk = trunkFor(snapshot, tx.source);
+    if (trunk) return { kind: 'trunk', trunk };
+    const sourceKey = tx.source.address;
+    const wait = options.throttle.retryAfterMs(sourceKey);
+    if (wait > 0) {
+      const res = createResponse(request, 403, 'Too Many Failed Attempts');
+      res.headers.append('Retry-After', String(Math.ceil(wait / 1000)));
+      tx.respond(res);
+      return undefined;
+    }
+    // RFC 3261 §22.3: a B2BUA acting as a proxy for its users challenges with 407.
+    const verdict = options.digest.verify(
+      request.headers.get('proxy-authorization'),
+      'INVITE',
+      (u) => snapshot.usersByExtension.get(u)?.password,
+    );
+    if (!verdict.ok) {
+      if (verdict.why !== 'no-credentials' && !verdict.stale) {
+        options.throttle.failed(sourceKey);
+        logger.warn(
+          { source: tx.source, why: verdict.why, callId: request.headers.get('call-id') },
+          'INVITE authentication failed',
+        );
+      }
+      const res = createResponse(request, 407);
+      for (const c of options.digest.challenges(verdict.stale)) res.headers.append('Proxy-Authenticate', c);
+      tx.respond(res);
+      return undefined;
+    }
+    options.throttle.succeeded(sourceKey);
+    const user = snapshot.usersByExtension.get(verdict.username);
+    if (!user) {
+      tx.respond(createResponse(request, 403));
+      return undefined;
+    }
+    return { kind: 'user', user };
+  }
+
+  function handleInvite(tx: ServerInviteTransaction): void {
+    const snapshot = options.snapshot();
+    const request = tx.request;
+    const who = admit(tx, snapshot);
+    if (!who) return;
+    const dialled = dialledOf(request.uri) ?? '';
+    const callId = request.headers.get('call-id');
+
+    let call: Call | undefined;
+    const caller = new InboundLeg(sip, tx, {
+      onCancelled: () => call?.callerGone(),
+      onHungUp: () => call?.callerGone(),
+      onRequest: (inDialog: ServerTransaction) => call?.relayFromCaller(inDialog),
+    });
+
+    if (who.kind === 'trunk') {
+      const from = identityFrom(request.headers.get('p-asserted-identity') ?? request.headers.get('from'));
+      const route = resolveIncoming(snapshot, who.trunk.name, dialled, from.number);
+      if (route.kind === 'none' || route.kind === 'feature' || route.kind === 'huntGroup') {
+        // Hunt groups and the mobility features (FNE 31/32/33) are routed by later stages.
+        logger.info(
+          { callId, trunk: who.trunk.name, ddi: dialled, route: route.kind },
+          'incoming call not routed',
+        );
+        caller.reject(route.kind === 'none' ? 404 : 501);
+        return;
+      }
+      call = new Call(services, snapshot, caller, { ...from, external: true }, dialled);
+      calls.add(call);
+      logger.info(
+        { callId, trunk: who.trunk.name, ddi: dialled, user: route.user.extension },
+        'incoming trunk call',
+      );
+      call.ringUser(route.user, {
+        caller: { number: from.number, name: from.name, external: true },
+        kind: 'direct',
+        lineId: route.route.lineId ?? who.trunk.lineId,
+      });
+      return;
+    }
+
+    const user = who.user;
+    const identity = { number: user.extension, name: user.name, external: false, extension: user.extension };
+    const target = resolveDialled(snapshot, dialled);
+    switch (target.kind) {
+      case 'user': {
+        call = new Call(services, snapshot, caller, identity, dialled);
+        calls.add(call);
+        logger.info({ callId, from: user.extension, to: target.user.extension }, 'internal call');
+        call.ringUser(target.user, {
+          caller: { number: user.extension, name: user.name, external: false },
+          kind: 'direct',
+        });
+        return;
+      }
+      case 'trunk': {
+        call = new Call(services, snapshot, caller, identity, dialled);
+        calls.add(call);
+        logger.info({ callId, from: user.extension, trunk: target.trunk.name }, 'outgoing trunk call');
+        // The carrier sees the trunk's own number: an extension means nothing outside.
+        call.ringTrunk(target.trunk, target.number, {
+          number: target.trunk.ownNumber ?? user.extension,
+          name: user.name,
+        });
+        return;
+      }
+      case 'huntGroup':
+      case 'shortCode':
+        caller.reject(501);
+        return;
+      case 'none':
+        caller.reject(target.why === 'barred' ? 403 : 404);
+        return;
+    }
+  }
+
+  return {
+    handleInvite,
+    active: () => [...calls],
+    abortAll() {
+      for (const call of [...calls]) call.abort();
+    },
+  };
+}
+
+function toCdr(call: Call): CdrRecord {
+  return {
+    callId: call.callId,
+    startedAt: call.startedAt,
+    caller: call.callerIdentity.number,
+    dialled: call.dialled,
+    outcome: call.outcome,
+    legs: call.legs.map((l) => ({ ...l })),
+    mobility: call.mobilityLegs.map((m) => ({
+      user: m.user,
+      legs: m.legs.map((l) => ({
+        id: l.plan.id,
+        reason: l.plan.reason,
+        status: l.status,
+        placedAt: l.placedAt,
+        answeredAt: l.answeredAt,
+        endedAt: l.endedAt,
+        endReason: l.endReason,
+      })),
+    })),
+  };
+}
