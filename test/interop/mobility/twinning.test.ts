@@ -1,0 +1,124 @@
+/**
+ * Mobile twinning on real SIP calls: an extension calls a twinned user whose desk phone
+ * and mobile (reached through the carrier trunk) are SIPp processes on 127.0.0.1.
+ * Short configured times keep it fast: dial delay 1 s, answer guard 1 s.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { peerOn, registeredPhone } from '../../support/phones.js';
+import { freeUdpPort } from '../../support/ports.js';
+import { stopAllProcesses } from '../../support/processes.js';
+import { received, startSipp } from '../../support/sipp.js';
+import { startTwinline, type TwinlineProcess } from '../../support/twinline.js';
+
+let server: TwinlineProcess;
+let carrierPort: number;
+
+before(async () => {
+  carrierPort = await freeUdpPort();
+  server = await startTwinline({
+    configYaml: `
+system:
+  timeZone: Europe/London
+  outsideLinePrefix: '9'
+users:
+  - extension: '201'
+    name: Alice
+    password: alice-secret
+    licence: mobile-worker
+    noAnswerTime: 8
+    voicemail: { enabled: false }
+    mobility:
+      mobilityFeatures: true
+      mobileTwinning: true
+      twinnedMobileNumber: '907700900201'
+      mobileDialDelay: 1
+      mobileAnswerGuard: 1
+  - { extension: '202', name: Bob, password: bob-secret }
+trunks:
+  - { name: carrier, kind: carrier, host: 127.0.0.1, port: ${carrierPort}, ownNumber: '441632960000' }
+`,
+  });
+});
+after(async () => {
+  await server?.stop();
+  await stopAllProcesses();
+});
+
+function bobCalls201() {
+  return startSipp({
+    scenario: 'uac-invite-auth-bye',
+    remote: server.address,
+    service: '201',
+    auth: { user: '202', pass: 'bob-secret' },
+    keys: { from_user: '202', hold_ms: 100 },
+    timeoutMs: 20_000,
+    name: 'caller-202',
+  });
+}
+
+describe('mobile twinning over SIP', () => {
+  it('MT-1 the desk rings at once and the mobile after the dial delay, through the carrier without the prefix; MT-3 the mobile answers and the desk is cancelled as completed elsewhere', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
+    const mobile = await peerOn(carrierPort, 'uas-answer', { keys: { ring_ms: 1500 }, name: 'mobile' });
+    const caller = await bobCalls201();
+    const [c, d, m] = await Promise.all([caller.result(), desk.sipp.result(), mobile.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(d.outcome, 'ok', d.errors);
+    assert.equal(m.outcome, 'ok', m.errors);
+
+    const deskInvite = received(d.messages).find((x) => x.method === 'INVITE')!;
+    const mobileInvite = received(m.messages).find((x) => x.method === 'INVITE')!;
+    const delay = mobileInvite.timeMs - deskInvite.timeMs;
+    assert.ok(
+      delay >= 950 && delay < 1300,
+      `mobile leg ${delay.toFixed(0)} ms after the desk (dial delay 1 s)`,
+    );
+    assert.equal(mobileInvite.requestUri, `sip:07700900201@127.0.0.1:${carrierPort}`);
+    // CLI-1: the original caller, with a Diversion naming the user the call was for.
+    assert.match(mobileInvite.header('p-asserted-identity') ?? '', /sip:202@/);
+    assert.match(mobileInvite.header('diversion') ?? '', /^<sip:201@twinline>/);
+
+    const cancel = received(d.messages).find((x) => x.method === 'CANCEL')!;
+    assert.equal(cancel.header('reason'), 'SIP;cause=200;text="Call completed elsewhere"');
+  });
+
+  it('AG-1 a mobile answering inside the guard is hung up while the desk keeps ringing, and the desk then takes the call', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-answer', {
+      keys: { ring_ms: 2500 },
+    });
+    const mobile = await peerOn(carrierPort, 'uas-answer-immediately', { name: 'mobile-voicemail' });
+    const caller = await bobCalls201();
+    const [c, d, m] = await Promise.all([caller.result(), desk.sipp.result(), mobile.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(d.outcome, 'ok', d.errors);
+    assert.equal(m.outcome, 'ok', m.errors);
+    // The mobile's answer was ACKed, then hung up at once; it was never bridged.
+    const fromMobile = received(m.messages).map((x) => x.method);
+    assert.deepEqual(fromMobile, ['INVITE', 'ACK', 'BYE']);
+    const ok = received(c.messages).find((x) => x.status === 200 && x.method === 'INVITE')!;
+    const deskOk = d.messages.find(
+      (x) => x.direction === 'sent' && x.status === 200 && x.method === 'INVITE',
+    );
+    assert.ok(deskOk, 'the desk phone answered');
+    assert.equal(
+      ok.body.replace(/\r/g, ''),
+      deskOk.body.replace(/\r/g, ''),
+      'the caller got the desk phone’s SDP answer',
+    );
+  });
+
+  it('MT-2 a call answered at the desk within the dial delay never places the mobile leg', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-answer', {
+      keys: { ring_ms: 300 },
+    });
+    const mobile = await peerOn(carrierPort, 'uas-answer', { name: 'mobile-unused', timeoutMs: 4000 });
+    const caller = await bobCalls201();
+    const [c, d] = await Promise.all([caller.result(), desk.sipp.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(d.outcome, 'ok', d.errors);
+    // Past the moment the mobile leg would have started (1 s), the carrier has seen nothing.
+    const m = await mobile.result();
+    assert.equal(m.messages.length, 0);
+  });
+});
