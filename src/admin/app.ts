@@ -119,6 +119,8 @@ export async function buildAdminApp(ctx: AdminContext, options: AdminOptions = {
     }
   });
 
+  // JSON only: a text body would otherwise reach handlers as a string.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(MERGE_PATCH, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   // Who is asking, and may they: before the body is read, so a stranger learns nothing

@@ -69,7 +69,7 @@ export const callsPlugin: FastifyPluginAsync<PluginOptions> = async (app, { ctx,
         response: { contentType: 'text/event-stream', schema: { type: 'string' } },
       },
     },
-    handler: (request, reply) => {
+    handler: (_request, reply) => {
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -105,7 +105,8 @@ export const callsPlugin: FastifyPluginAsync<PluginOptions> = async (app, { ctx,
         raw.end();
       };
       streams.add(end);
-      request.raw.on('close', end);
+      // The response's close is the client going away; the request's fires as soon as its
+      // (empty) body has been read.
       raw.on('close', end);
     },
   });
