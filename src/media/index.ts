@@ -26,8 +26,18 @@ export {
   type TelephoneEventPayload,
 } from './dtmf.js';
 export { MediaError, PortsExhaustedError, RelayClosedError, SdpError } from './errors.js';
-export { codecOfPayloadType, decodeG711, encodeG711, type G711Codec, STATIC_PAYLOAD_TYPE } from './g711.js';
-export { goertzel, goertzelPower, presentFrequencies } from './goertzel.js';
+export {
+  alawToLinear,
+  codecOfPayloadType,
+  decodeG711,
+  encodeG711,
+  type G711Codec,
+  linearToAlaw,
+  linearToUlaw,
+  STATIC_PAYLOAD_TYPE,
+  ulawToLinear,
+} from './g711.js';
+export { goertzel, goertzelPower, presentFrequencies, signalPower } from './goertzel.js';
 export {
   createRtpRelay,
   type DirectionStats,
@@ -48,15 +58,30 @@ export {
   type Side,
   type SideStats,
 } from './relay.js';
-export { isRtcp, parseRtp, type RtpPacket, type RtpPacketInit, serializeRtp } from './rtp.js';
+export {
+  isRtcp,
+  parseRtp,
+  type RtpHeaderExtension,
+  type RtpPacket,
+  type RtpPacketInit,
+  rtcpPacketType,
+  seqNewer,
+  serializeRtp,
+  timestampNewer,
+} from './rtp.js';
 export { type AnchorOptions, anchorSdp, describeSdp, type MediaDirection, type SdpAudio } from './sdp.js';
 export {
   confirmationTone,
   createToneSource,
   type DialToneSetting,
   dialTone,
+  PACKET_MS,
   promptTone,
+  renderTone,
+  SAMPLE_RATE,
+  SAMPLES_PER_PACKET,
   type Tone,
   type ToneSource,
   type ToneSourceOptions,
+  type ToneStep,
 } from './tones.js';

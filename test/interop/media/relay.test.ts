@@ -172,6 +172,25 @@ describe('RTP relay on 127.0.0.1', () => {
     });
   });
 
+  it('once latched, drops packets from any other source (no media injection or theft)', async () => {
+    const { session, a, b, to } = await pair();
+    const intruder = await Phone.open();
+    phones.push(intruder);
+    await latch(session, 'a', a);
+    await latch(session, 'b', b);
+    intruder.send(pcmu(66, 0xbad), to('a'));
+    a.send(pcmu(5), to('a'));
+    await b.expect(1, 'A’s packet at B', (d) => d.msg[12] === 5);
+    await waitFor(() => session.stats().a.foreign === 1, {
+      timeoutMs: BOUND,
+      what: 'the intruder to be counted',
+    });
+    assert.equal(b.received.filter((d) => d.msg[12] === 66).length, 0);
+    b.send(pcmu(6), to('b'));
+    await a.expect(1, 'B’s packet still goes to A, not to the intruder', (d) => d.msg[12] === 6);
+    assert.equal(intruder.received.length, 0);
+  });
+
   it('sends to the SDP address before the first packet latches', async () => {
     const { session, a, b, to } = await pair();
     session.setRemote('b', { address: HOST, port: b.port });
