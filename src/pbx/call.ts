@@ -9,7 +9,7 @@
  *     └──stage fails / caller abandons──> ended
  * ```
  */
-import type { ConfigSnapshot, Trunk, User } from '../config/index.js';
+import type { ConfigSnapshot, HuntGroup, Trunk, User } from '../config/index.js';
 import {
   type CallerIdPresentation,
   type CallInfo,
@@ -34,6 +34,7 @@ import {
   uriTarget,
 } from './branch-requests.js';
 import { resolveDialled } from './dialplan.js';
+import { HuntStage } from './hunt-stage.js';
 import type { InboundLeg } from './inbound-leg.js';
 import { type OutboundEvents, OutboundLeg } from './outbound-leg.js';
 import { PlainStage } from './plain-stage.js';
@@ -58,6 +59,10 @@ export interface CallServices {
   presence(extension: string): Presence;
   /** Presence of other users a plan may alert. */
   others(snapshot: ConfigSnapshot, extension: string): CallRequest['others'];
+  /** Epoch ms when the user's last call ended (hunt groups, longest waiting). */
+  idleSince(extension: string): number;
+  /** Rotary hunt groups: where the next call starts, per group. */
+  rotaryCursor: Map<string, number>;
   /** twinline's own domain and host for identities. */
   domain: string;
   localHost: string;
@@ -147,15 +152,23 @@ export class Call {
 
   /** Rings a user with their mobility plan. */
   ringUser(user: User, call: CallInfo): void {
-    const stage = new UserStage(
+    const stage = this.userStage(this.stageOwner());
+    this.stage = stage;
+    this.currentUser = user.extension;
+    this.startUser(stage, user, call);
+  }
+
+  private userStage(owner: StageOwner): UserStage {
+    return new UserStage(
       this.snapshot,
       this.services.sip.clock,
       this.services.sip.logger,
       (plan, events) => this.branchesFor(plan, events),
-      this.stageOwner(),
+      owner,
     );
-    this.stage = stage;
-    this.currentUser = user.extension;
+  }
+
+  private startUser(stage: UserStage, user: User, call: CallInfo): void {
     this.userStates.push({ user: user.extension, stage });
     stage.start({
       user: user.extension,
@@ -164,6 +177,65 @@ export class Call {
       others: this.services.others(this.snapshot, user.extension),
       now: this.services.sip.clock.wallNow(),
     });
+  }
+
+  /** Rings a hunt group's members in its ring mode; then overflow groups, voicemail, 480. */
+  ringHuntGroup(
+    group: HuntGroup,
+    caller: CallInfo['caller'],
+    visited: ReadonlySet<string> = new Set(),
+  ): void {
+    const members = group.members
+      .map((ext) => this.snapshot.usersByExtension.get(ext))
+      .filter((u): u is User => u !== undefined);
+    const groupOwner: StageOwner = {
+      ...this.stageOwner(),
+      respond: (code, reason) => this.huntGroupFailed(group, caller, visited, code, reason),
+    };
+    const hunt = new HuntStage(
+      group,
+      members,
+      { caller, kind: 'huntGroup', huntGroup: group.name },
+      {
+        memberStage: (memberOwner) => this.userStage(memberOwner),
+        startMember: (stage, user, call) => this.startUser(stage, user, call),
+        idleSince: (ext) => this.services.idleSince(ext),
+        rotaryCursor: this.services.rotaryCursor,
+      },
+      groupOwner,
+    );
+    this.stage = hunt;
+    this.currentUser = undefined;
+    hunt.start();
+  }
+
+  private huntGroupFailed(
+    group: HuntGroup,
+    caller: CallInfo['caller'],
+    visited: ReadonlySet<string>,
+    code: number,
+    reason: string,
+  ): void {
+    if (this.phase !== 'routing') return;
+    const seen = new Set(visited).add(group.name);
+    // Overflow groups take the call next, each once.
+    const overflow = (group.overflow?.groups ?? [])
+      .map((g) => this.snapshot.huntGroupsByName.get(g) ?? this.snapshot.huntGroupsByExtension.get(g))
+      .find((g): g is HuntGroup => g !== undefined && !seen.has(g.name));
+    if (overflow) {
+      this.ringHuntGroup(overflow, caller, seen);
+      return;
+    }
+    const uri = group.voicemail.enabled
+      ? (group.voicemail.uri ?? this.snapshot.system.voicemailUri)
+      : undefined;
+    if (uri) {
+      this.currentUser = group.extension;
+      this.divert({ kind: 'voicemail', mailbox: group.extension, uri }, code === 486 ? 'busy' : 'noAnswer');
+      return;
+    }
+    this.caller.reject(code, reason || undefined);
+    this.end(`failed ${code}`);
   }
 
   /** Rings a number on a trunk (an outside call, an external forward). */
@@ -261,8 +333,10 @@ export class Call {
     branch.accept();
     const answer = branch.answerBody;
     this.caller.answer(answer?.body ?? Buffer.alloc(0), answer?.contentType);
-    const plan = this.userStates.at(-1)?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
+    const owner = this.userStates.find((u) => u.stage.connectedBranch(legId) === branch);
+    const plan = owner?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
     this.connectedReason = plan?.reason ?? 'direct';
+    if (owner) this.currentUser = owner.user;
     this.outcome = `answered ${legId}`;
   }
 

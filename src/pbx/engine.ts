@@ -123,8 +123,11 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     return out;
   };
 
+  const lastCallEnded = new Map<string, number>();
   const services = {
     sip,
+    idleSince: (ext: string) => lastCallEnded.get(ext) ?? 0,
+    rotaryCursor: new Map<string, number>(),
     devices,
     presence,
     others,
@@ -134,6 +137,8 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     localHost: options.localHost,
     ended(call: Call) {
       calls.delete(call);
+      const endedAt = sip.clock.wallNow();
+      for (const m of call.mobilityLegs) lastCallEnded.set(m.user, endedAt);
       options.cdr.record(toCdr(call));
       logger.info({ callId: call.callId, outcome: call.outcome, legs: call.legs.length }, 'call ended');
     },
@@ -200,8 +205,8 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     if (who.kind === 'trunk') {
       const from = identityFrom(request.headers.get('p-asserted-identity') ?? request.headers.get('from'));
       const route = resolveIncoming(snapshot, who.trunk.name, dialled, from.number);
-      if (route.kind === 'none' || route.kind === 'feature' || route.kind === 'huntGroup') {
-        // Hunt groups and the mobility features (FNE 31/32/33) are routed by later stages.
+      if (route.kind === 'none' || route.kind === 'feature') {
+        // The mobility features (FNE 31/32/33) answer with twinline's own media.
         logger.info(
           { callId, trunk: who.trunk.name, ddi: dialled, route: route.kind },
           'incoming call not routed',
@@ -211,6 +216,14 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       }
       call = new Call(services, snapshot, caller, { ...from, external: true }, dialled);
       calls.add(call);
+      if (route.kind === 'huntGroup') {
+        logger.info(
+          { callId, trunk: who.trunk.name, ddi: dialled, group: route.group.name },
+          'incoming hunt group call',
+        );
+        call.ringHuntGroup(route.group, { number: from.number, name: from.name, external: true });
+        return;
+      }
       logger.info(
         { callId, trunk: who.trunk.name, ddi: dialled, user: route.user.extension },
         'incoming trunk call',
@@ -248,7 +261,13 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
         });
         return;
       }
-      case 'huntGroup':
+      case 'huntGroup': {
+        call = new Call(services, snapshot, caller, identity, dialled);
+        calls.add(call);
+        logger.info({ callId, from: user.extension, group: target.group.name }, 'internal hunt group call');
+        call.ringHuntGroup(target.group, { number: user.extension, name: user.name, external: false });
+        return;
+      }
       case 'shortCode':
         caller.reject(501);
         return;

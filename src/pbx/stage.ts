@@ -18,6 +18,6 @@ export interface StageOwner {
 export interface Stage {
   /** The caller hung up (before the answer: an abandon). */
   callerHangup(): void;
-  /** Stops timers and cancels every branch not connected. Idempotent. */
-  close(): void;
+  /** Stops timers and cancels every branch not connected (with `reason` as RFC 3326 Reason). Idempotent. */
+  close(reason?: string): void;
 }

@@ -76,11 +76,14 @@ export class UserStage implements Stage {
     this.event({ type: 'callerHangup', at: this.elapsed() });
   }
 
-  close(): void {
+  /** Stops timers and cancels every branch but a connected one (with `reason` as RFC 3326 Reason). */
+  close(reason?: string): void {
     this.finished = true;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
-    for (const g of this.groups.values()) for (const b of g.branches) if (b !== g.answered) b.cancel();
+    for (const g of this.groups.values()) {
+      for (const b of g.branches) if (b !== g.answered || b.state !== 'connected') b.cancel(reason);
+    }
   }
 
   /** The branch bridged to the caller after `connect`. */

@@ -13,7 +13,13 @@ export interface DeskPhone {
   readonly sipp: SippRun;
 }
 
-/** Registers `extension` from a fresh port, then starts `scenario` there as the phone. */
+/**
+ * Each extension keeps its port for the life of the test process, as a real phone does:
+ * registering again refreshes the one binding instead of leaving a dead contact behind.
+ */
+const phonePorts = new Map<string, number>();
+
+/** Registers `extension` (from its own port), then starts `scenario` there as the phone. */
 export async function registeredPhone(
   server: { address: string },
   extension: string,
@@ -21,7 +27,9 @@ export async function registeredPhone(
   scenario: SippScenarioName | (string & {}),
   options: { keys?: Record<string, string | number>; calls?: number; timeoutMs?: number } = {},
 ): Promise<DeskPhone> {
-  const port = await freeUdpPort();
+  const key = `${server.address}/${extension}`;
+  const port = phonePorts.get(key) ?? (await freeUdpPort());
+  phonePorts.set(key, port);
   const reg = await startSipp({
     scenario: 'uac-register-digest',
     remote: server.address,
