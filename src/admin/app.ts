@@ -131,12 +131,11 @@ export async function buildAdminApp(ctx: AdminContext, options: AdminOptions = {
     auth.authorize(request, request.routeOptions.config?.auth ?? 'admin');
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    void request;
     return payload;
   });
 

@@ -111,6 +111,22 @@ describe('request errors', () => {
   });
 });
 
+describe('body size', () => {
+  it('a body over bodyLimit is 413 PAYLOAD_TOO_LARGE', async () => {
+    const h = await harness({}, { bodyLimit: 256 });
+    try {
+      const admin = as(await signIn(h.app));
+      const res = await h.app.inject(
+        admin({ method: 'PATCH', url: '/api/users/201', payload: { name: 'x'.repeat(300) } }),
+      );
+      assert.equal(res.statusCode, 413);
+      assert.equal(errorOf(res).code, 'PAYLOAD_TOO_LARGE');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('http helpers', () => {
   it('mergePatch follows RFC 7396', () => {
     assert.deepEqual(mergePatch({ a: 'b', c: { d: 'e', f: 'g' } }, { a: 'z', c: { f: null } }), {
