@@ -13,7 +13,7 @@ import {
   trySnapshot,
   validateChange,
 } from './config/index.js';
-import { type CdrSink, createMemoryCdrSink } from './pbx/cdr.js';
+import { type CdrSink, createStoreCdrSink } from './pbx/cdr.js';
 import { type CallEngine, createCallEngine } from './pbx/engine.js';
 import { createSipContext } from './pbx/sip-context.js';
 import type { Binding } from './registrar/bindings.js';
@@ -251,7 +251,7 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   });
   config.onChange((_snapshot, revision) => logger.info({ revision }, 'configuration changed'));
 
-  const cdrs = createMemoryCdrSink();
+  const cdrs = createStoreCdrSink(store.calls);
   const engine = createCallEngine({
     sip: sipContext,
     snapshot: () => config.current(),

@@ -21,6 +21,7 @@ import {
   MOBILE_REASONS,
   type Presence,
 } from '../mobility/index.js';
+import { targetText } from '../mobility/timeline.js';
 import type { Binding } from '../registrar/bindings.js';
 import type { SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response.js';
@@ -41,6 +42,7 @@ import { PlainStage } from './plain-stage.js';
 import type { SipContext } from './sip-context.js';
 import type { Stage, StageOwner } from './stage.js';
 import { UserStage } from './user-stage.js';
+import type { CallLegView, CallView } from './views.js';
 
 export type CallPhase = 'routing' | 'connected' | 'ended';
 
@@ -63,17 +65,22 @@ export interface CallServices {
   idleSince(extension: string): number;
   /** Rotary hunt groups: where the next call starts, per group. */
   rotaryCursor: Map<string, number>;
+  /** Something about the call changed (live view). */
+  changed(call: Call): void;
   /** twinline's own domain and host for identities. */
   domain: string;
   localHost: string;
   ended(call: Call): void;
 }
 
-export interface CdrLeg {
+/** One SIP branch the call placed, with its times (epoch ms). */
+export interface BranchRecord {
   id: string;
   target: string;
-  reason: string;
-  placedAt?: number;
+  reason: CallLegView['reason'];
+  /** Placed outside any mobility plan (a trunk call, voicemail): shown as its own leg. */
+  plain: boolean;
+  placedAt: number;
   answeredAt?: number;
   endedAt?: number;
   endedWhy?: string;
@@ -112,7 +119,8 @@ export class Call {
   /** The connected leg's mobility reason (desk, mobile…), for presence. */
   connectedReason: string | undefined;
   readonly startedAt: number;
-  readonly legs: CdrLeg[] = [];
+  readonly legs: BranchRecord[] = [];
+  answeredAt: number | undefined;
   outcome = 'routing';
   private readonly userStates: { user: string; stage: UserStage }[] = [];
 
@@ -137,6 +145,59 @@ export class Call {
   /** The legs of every user stage this call ran, as the mobility core recorded them. */
   get mobilityLegs(): { user: string; legs: readonly LegState[] }[] {
     return this.userStates.map((s) => ({ user: s.user, legs: s.stage.callState?.legs ?? [] }));
+  }
+
+  /** The call as the live view and the timeline show it (SEE-2). */
+  view(): CallView {
+    const legs: CallLegView[] = [];
+    for (const { user, stage } of this.userStates) {
+      const base = stage.offeredAt;
+      const abs = (ms: number | undefined) => (ms === undefined ? undefined : base + ms);
+      for (const l of stage.callState?.legs ?? []) {
+        legs.push({
+          id: this.userStates.length > 1 ? `${user}:${l.plan.id}` : l.plan.id,
+          reason: l.plan.reason,
+          target: targetText(l.plan.target),
+          status: l.status,
+          placedAt: abs(l.placedAt),
+          answeredAt: abs(l.answeredAt),
+          endedAt: abs(l.endedAt),
+          endReason: l.endReason,
+          rule: l.plan.rule,
+          answerGuardMs: l.plan.answerGuardMs,
+        });
+      }
+    }
+    for (const b of this.legs) {
+      if (!b.plain) continue;
+      legs.push({
+        id: b.id,
+        reason: b.reason,
+        target: b.target,
+        status:
+          b.endedAt === undefined
+            ? b.answeredAt === undefined
+              ? 'alerting'
+              : 'connected'
+            : b.answeredAt === undefined
+              ? 'failed'
+              : 'ended',
+        placedAt: b.placedAt,
+        answeredAt: b.answeredAt,
+        endedAt: b.endedAt,
+        endReason: b.endedWhy,
+      });
+    }
+    return {
+      id: this.callId,
+      phase: this.phase,
+      from: this.callerIdentity.number,
+      to: this.dialled,
+      user: this.currentUser ?? this.userStates.at(-1)?.user ?? '',
+      startedAt: this.startedAt,
+      answeredAt: this.answeredAt,
+      legs,
+    };
   }
 
   /** Mobility legs of this call still alerting towards the mobile (MT-8) for `user`. */
@@ -170,6 +231,7 @@ export class Call {
 
   private startUser(stage: UserStage, user: User, call: CallInfo): void {
     this.userStates.push({ user: user.extension, stage });
+    stage.onChange = () => this.services.changed(this);
     stage.start({
       user: user.extension,
       call,
@@ -251,7 +313,8 @@ export class Call {
       trunk,
       diversion,
       stage.events,
-      `trunk ${trunk.name}`,
+      `${trunk.name} ${number}`,
+      'trunk',
     );
     stage.start([leg]);
   }
@@ -337,6 +400,8 @@ export class Call {
     const plan = owner?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
     this.connectedReason = plan?.reason ?? 'direct';
     if (owner) this.currentUser = owner.user;
+    this.answeredAt = this.services.sip.clock.wallNow();
+    this.services.changed(this);
     this.outcome = `answered ${legId}`;
   }
 
@@ -369,6 +434,7 @@ export class Call {
           { user: target.mailbox, reason: diversion.reason },
           stage.events,
           `voicemail ${target.mailbox}`,
+          'voicemail',
         );
         stage.start([leg]);
         return;
@@ -520,8 +586,16 @@ export class Call {
       contact: this.services.sip.contact(peer.protocol),
       domain: this.services.domain,
     });
-    const record: CdrLeg = { id, target, reason, placedAt: this.services.sip.clock.wallNow() };
+    const plain = reason === 'direct' || reason === 'voicemail' || reason === 'trunk';
+    const record: BranchRecord = {
+      id,
+      target,
+      reason: reason as BranchRecord['reason'],
+      plain,
+      placedAt: this.services.sip.clock.wallNow(),
+    };
     this.legs.push(record);
+    this.services.changed(this);
     const wrapped: OutboundEvents = {
       onProgress: (leg, res) => {
         this.caller.ring();
@@ -530,11 +604,13 @@ export class Call {
       onAnswered: (leg, res) => {
         record.answeredAt = this.services.sip.clock.wallNow();
         events.onAnswered(leg, res);
+        this.services.changed(this);
       },
       onFailed: (leg, status, res) => {
         record.endedAt = this.services.sip.clock.wallNow();
         record.endedWhy = `failed ${status}`;
         events.onFailed(leg, status, res);
+        this.services.changed(this);
       },
       onHungUp: (leg) => {
         record.endedAt = this.services.sip.clock.wallNow();

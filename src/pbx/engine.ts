@@ -17,10 +17,11 @@ import type { ServerInviteTransaction, ServerTransaction } from '../sip/transact
 import type { Endpoint } from '../sip/transport/types.js';
 import { dialledOf } from './branch-requests.js';
 import { Call } from './call.js';
-import type { CdrRecord, CdrSink } from './cdr.js';
+import type { CdrSink } from './cdr.js';
 import { resolveDialled, resolveIncoming } from './dialplan.js';
 import { InboundLeg } from './inbound-leg.js';
 import type { SipContext } from './sip-context.js';
+import type { CallEvent, CallsView, Cdr } from './views.js';
 
 export interface CallEngineOptions {
   sip: SipContext;
@@ -34,11 +35,11 @@ export interface CallEngineOptions {
   localHost: string;
 }
 
-export interface CallEngine {
+export interface CallEngine extends CallsView {
   /** A new INVITE (out of dialog) arrived; the transaction has sent 100 Trying. */
   handleInvite(tx: ServerInviteTransaction): void;
-  /** Calls in progress. */
-  active(): readonly Call[];
+  /** Calls in progress, as engine objects. */
+  calls(): readonly Call[];
   /** Ends every call (shutdown). */
   abortAll(): void;
 }
@@ -124,6 +125,19 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
   };
 
   const lastCallEnded = new Map<string, number>();
+  const listeners = new Set<(e: CallEvent) => void>();
+  const started = new WeakSet<Call>();
+  const emit = (type: CallEvent['type'], call: Call) => {
+    if (listeners.size === 0) return;
+    const event = { type, at: sip.clock.wallNow(), call: call.view() } as CallEvent;
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        logger.warn({ err }, 'live call listener failed');
+      }
+    }
+  };
   const services = {
     sip,
     idleSince: (ext: string) => lastCallEnded.get(ext) ?? 0,
@@ -135,11 +149,17 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       return options.snapshot().system.domain;
     },
     localHost: options.localHost,
+    changed(call: Call) {
+      if (!calls.has(call)) return;
+      emit(started.has(call) ? 'callUpdated' : 'callStarted', call);
+      started.add(call);
+    },
     ended(call: Call) {
       calls.delete(call);
+      emit('callEnded', call);
       const endedAt = sip.clock.wallNow();
       for (const m of call.mobilityLegs) lastCallEnded.set(m.user, endedAt);
-      options.cdr.record(toCdr(call));
+      options.cdr.record(toCdr(call, sip.clock.wallNow()));
       logger.info({ callId: call.callId, outcome: call.outcome, legs: call.legs.length }, 'call ended');
     },
   };
@@ -279,32 +299,42 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
 
   return {
     handleInvite,
-    active: () => [...calls],
+    calls: () => [...calls],
+    active: () => [...calls].map((c) => c.view()),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     abortAll() {
       for (const call of [...calls]) call.abort();
     },
   };
 }
 
-function toCdr(call: Call): CdrRecord {
+/** SEE-1: the record of a finished call, every leg with its reason and outcome. */
+function toCdr(call: Call, endedAt: number): Cdr {
+  const view = call.view();
+  const answered = view.legs.find(
+    (l) => l.answeredAt !== undefined && (l.status === 'connected' || l.status === 'ended'),
+  );
   return {
-    callId: call.callId,
-    startedAt: call.startedAt,
-    caller: call.callerIdentity.number,
-    dialled: call.dialled,
+    id: view.id,
+    from: view.from,
+    to: view.to,
+    user: view.user,
+    startedAt: view.startedAt,
+    answeredAt: view.answeredAt,
+    endedAt,
+    answeredBy: answered?.id,
     outcome: call.outcome,
-    legs: call.legs.map((l) => ({ ...l })),
-    mobility: call.mobilityLegs.map((m) => ({
-      user: m.user,
-      legs: m.legs.map((l) => ({
-        id: l.plan.id,
-        reason: l.plan.reason,
-        status: l.status,
-        placedAt: l.placedAt,
-        answeredAt: l.answeredAt,
-        endedAt: l.endedAt,
-        endReason: l.endReason,
-      })),
+    legs: view.legs.map((l) => ({
+      id: l.id,
+      reason: l.reason,
+      target: l.target,
+      placedAt: l.placedAt,
+      answeredAt: l.answeredAt,
+      endedAt: l.endedAt,
+      endReason: l.endReason,
     })),
   };
 }

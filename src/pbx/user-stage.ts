@@ -52,6 +52,10 @@ export class UserStage implements Stage {
   private readonly timers = new Map<TimerId, TimerHandle>();
   private readonly startedAt: number;
   private finished = false;
+  /** Epoch ms when the user was offered the call: leg times in the state count from here. */
+  readonly offeredAt: number;
+  /** Told after every decision (a leg placed, answered, ended), for the live view. */
+  onChange: (() => void) | undefined;
 
   constructor(
     private readonly snapshot: ConfigSnapshot,
@@ -61,6 +65,7 @@ export class UserStage implements Stage {
     private readonly owner: StageOwner,
   ) {
     this.startedAt = clock.now();
+    this.offeredAt = clock.wallNow();
   }
 
   /** The mobility state (legs with their times and outcomes) for logs and CDRs. */
@@ -103,6 +108,7 @@ export class UserStage implements Stage {
   private apply(decision: Decision): void {
     this.state = decision.state;
     for (const command of decision.commands) this.execute(command);
+    this.onChange?.();
   }
 
   private execute(c: Command): void {

@@ -70,4 +70,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX admin_sessions_expiry ON admin_sessions(expires_at);
   `,
+  // 3: call detail records (SEE-1), one row per call with its legs as JSON.
+  `
+  CREATE TABLE cdrs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX cdrs_started ON cdrs(started_at);
+  CREATE INDEX cdrs_user ON cdrs(user, started_at);
+  `,
 ];

@@ -18,6 +18,7 @@ import type {
   AdminStore,
   AdminToken,
   AuditEntry,
+  CallRecordStore,
   CollectionName,
   CommitResult,
   ConfigStore,
@@ -62,10 +63,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const config = createConfigStore(db, options.clock);
   const bindings = createBindingTable(db);
   const admin = createAdminStore(db);
+  const calls = createCallRecordTable(db);
   return {
     config,
     bindings,
     admin,
+    calls,
     close: () => db.close(),
   };
 }
@@ -430,5 +433,46 @@ function createAdminStore(db: Database.Database): AdminStore {
     },
     deleteSession: (digest) => void deleteSession.run(digest),
     deleteExpiredSessions: (now) => deleteExpired.run(now).changes,
+  };
+}
+
+/** Call detail records, one row per finished call. */
+function createCallRecordTable(db: Database.Database): CallRecordStore {
+  const insert = db.prepare(
+    'INSERT INTO cdrs (call_id, started_at, ended_at, user, from_number, to_number, doc) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const select = db.prepare(
+    `SELECT * FROM cdrs WHERE started_at >= @since
+       AND (@user IS NULL OR user = @user OR from_number = @user OR to_number = @user)
+     ORDER BY started_at DESC, id DESC LIMIT @limit`,
+  );
+  return {
+    append(r) {
+      insert.run(r.callId, r.startedAt, r.endedAt, r.user, r.from, r.to, JSON.stringify(r.doc));
+    },
+    query(filter) {
+      const rows = select.all({
+        since: filter.since ?? 0,
+        user: filter.user ?? null,
+        limit: filter.limit ?? 100,
+      }) as {
+        call_id: string;
+        started_at: number;
+        ended_at: number;
+        user: string;
+        from_number: string;
+        to_number: string;
+        doc: string;
+      }[];
+      return rows.map((r) => ({
+        callId: r.call_id,
+        startedAt: r.started_at,
+        endedAt: r.ended_at,
+        user: r.user,
+        from: r.from_number,
+        to: r.to_number,
+        doc: JSON.parse(r.doc),
+      }));
+    },
   };
 }

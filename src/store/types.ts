@@ -108,9 +108,28 @@ export interface AdminStore {
   deleteExpiredSessions(now: number): number;
 }
 
+/** One finished call's record; the document's shape belongs to the call engine (SEE-1). */
+export interface CallRecordRow {
+  callId: string;
+  startedAt: number;
+  endedAt: number;
+  /** The user the call was for ('' when none). */
+  user: string;
+  from: string;
+  to: string;
+  doc: unknown;
+}
+
+export interface CallRecordStore {
+  append(row: CallRecordRow): void;
+  /** Newest first. `user` matches the user, the caller or the dialled number. */
+  query(filter: { since?: number; user?: string; limit?: number }): CallRecordRow[];
+}
+
 export interface Store {
   readonly config: ConfigStore;
   readonly bindings: BindingStore;
   readonly admin: AdminStore;
+  readonly calls: CallRecordStore;
   close(): void;
 }
