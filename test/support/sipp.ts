@@ -35,7 +35,14 @@ export type SippScenarioName =
   | 'uas-reject-403-cause21'
   | 'uas-silent'
   | 'uas-options-responder'
-  | 'uas-registrar-digest';
+  | 'uas-registrar-digest'
+  | 'uac-invite-auth-rejected'
+  | 'uac-invite-auth-wait-bye'
+  | 'uac-invite-auth-hold-resume'
+  | 'uac-invite-auth-bye-before-ack'
+  | 'uas-answer-then-bye'
+  | 'uas-answer-hold-resume'
+  | 'uas-teams-two-clients';
 
 /**
  * Keys each scenario reads, with the values used when a test does not set them. SIPp rejects a
@@ -56,6 +63,13 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-silent': { silent_ms: '4000' },
   'uas-options-responder': {},
   'uas-registrar-digest': { user: 'sipp', password: 'password', realm: 'twinline.test', expires: '3600' },
+  'uac-invite-auth-rejected': { from_user: 'sipp', domain: 'twinline' },
+  'uac-invite-auth-wait-bye': { from_user: 'sipp', domain: 'twinline' },
+  'uac-invite-auth-hold-resume': { from_user: 'sipp', domain: 'twinline', hold_ms: '200' },
+  'uac-invite-auth-bye-before-ack': { from_user: 'sipp', domain: 'twinline' },
+  'uas-answer-then-bye': { ring_ms: '200', hold_ms: '300' },
+  'uas-answer-hold-resume': { ring_ms: '200' },
+  'uas-teams-two-clients': { answer_ms: '300' },
 };
 
 /** SIPp's -t: u1 one UDP socket, un one UDP socket per call, t1 one TCP connection, tn one per call. */
