@@ -4,15 +4,9 @@
  * arrive) the call engine and the admin API. Nothing below this file knows how the
  * others are put together.
  */
-import { randomBytes } from 'node:crypto';
-import {
-  type ConfigIssue,
-  type ConfigSnapshot,
-  type Directory,
-  demoDirectory,
-  trySnapshot,
-  validateChange,
-} from './config/index.js';
+import { Registry } from 'prom-client';
+import { type AdminServer, ensureAdminAccount, startAdminServer } from './admin/index.js';
+import type { ConfigSnapshot, Directory } from './config/index.js';
 import { type CdrSink, createStoreCdrSink } from './pbx/cdr.js';
 import { type CallEngine, createCallEngine } from './pbx/engine.js';
 import { createSipContext } from './pbx/sip-context.js';
@@ -35,9 +29,10 @@ import {
 } from './sip/transaction/index.js';
 import { formatHost, startTransports, type TransportSet } from './sip/transport/index.js';
 import { checkRequest } from './sip/validate.js';
-import { type LiveConfig, openLiveConfig, type ValidationError } from './store/live-config.js';
+import { openDirectoryConfig } from './store/directory-config.js';
+import type { LiveConfig } from './store/live-config.js';
 import { openSqliteStore } from './store/sqlite.js';
-import type { DirectoryDocument, Store } from './store/types.js';
+import type { Store } from './store/types.js';
 import { type Clock, systemClock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 
@@ -61,6 +56,8 @@ export interface ServerOptions {
   expirySweepMs?: number;
   /** How often the store is checked for a directory committed by another process (default 1 s). */
   configRefreshMs?: number;
+  /** Where the admin web page and API listen; absent = not started. */
+  http?: { address: string; port: number };
 }
 
 export interface TwinlineServer {
@@ -72,58 +69,18 @@ export interface TwinlineServer {
   readonly transactions: TransactionLayer;
   readonly engine: CallEngine;
   readonly cdrs: CdrSink;
+  /** The admin API's address, when it was started. */
+  readonly http: { address: string; port: number } | undefined;
   /** Stops taking messages, ends timers and closes the store. Idempotent. */
   stop(): Promise<void>;
-}
-
-function toValidationErrors(issues: readonly ConfigIssue[]): ValidationError[] {
-  return issues.map((i) => ({
-    path: i.path,
-    value: i.value,
-    allowed: i.allowed,
-    message: i.message,
-    code: i.code,
-  }));
-}
-
-/** The demo directory with fresh random passwords, each shown once in the log. */
-function demoSeed(logger: Logger): () => Directory {
-  return () => {
-    const directory = demoDirectory(() => randomBytes(9).toString('base64url'));
-    for (const u of directory.users) {
-      logger.info(
-        { user: u.extension, name: u.name, password: u.password },
-        'demo user created (password shown once)',
-      );
-    }
-    return directory;
-  };
 }
 
 export async function startServer(options: ServerOptions): Promise<TwinlineServer> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
   const store = openSqliteStore({ dataDir: options.dataDir, clock });
-  const seed = options.seed ?? demoSeed(logger);
-
-  const config = openLiveConfig<ConfigSnapshot>({
-    store: store.config,
-    seed: () => seed() as unknown as DirectoryDocument,
-    validate(directory, revision) {
-      const r = trySnapshot(directory, revision);
-      return r.ok
-        ? { ok: true, snapshot: r.snapshot, warnings: r.warnings.map((w) => w.message) }
-        : { ok: false, errors: toValidationErrors(r.errors) };
-    },
-    checkChange(before, after, actor) {
-      const prior = trySnapshot(before, 0);
-      if (!prior.ok) return [];
-      const r = validateChange(prior.snapshot.directory, after, {
-        kind: actor === 'system' ? 'system' : 'admin',
-      });
-      return r.ok ? [] : toValidationErrors(r.errors);
-    },
-  });
+  // CFG-4: one live configuration, validated by the config model, applied without restart.
+  const config = openDirectoryConfig(store, { seed: options.seed, logger, clock });
 
   const digest = createDigestServer({
     realm: config.current().system.realm,
@@ -343,6 +300,36 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   });
   logger.info({ address: transports.address, port: transports.port }, 'SIP listening on UDP and TCP');
 
+  let admin: AdminServer | undefined;
+  if (options.http) {
+    await ensureAdminAccount(store, logger, clock);
+    admin = await startAdminServer(
+      {
+        config,
+        store,
+        clock,
+        logger,
+        metrics: new Registry(),
+        ready: () => transports !== undefined,
+        calls: engine,
+        cdrs,
+        registrations: () =>
+          store.bindings
+            .all()
+            .filter((b) => b.expiresAt > clock.wallNow())
+            .map((b) => ({
+              aor: b.aor,
+              contact: b.contact,
+              expiresAt: b.expiresAt,
+              source: b.source,
+              userAgent: b.userAgent,
+              reachable: qualifier.contactState(b.aor, b.contact) !== 'unreachable',
+            })),
+      },
+      options.http,
+    );
+  }
+
   let stopped: Promise<void> | undefined;
   const sip = transports;
   return {
@@ -354,11 +341,15 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     transactions,
     engine,
     cdrs,
+    get http() {
+      return admin ? { address: admin.address, port: admin.port } : undefined;
+    },
     stop() {
       stopped ??= (async () => {
         sweepTimer.cancel();
         refreshTimer.cancel();
         engine.abortAll();
+        await admin?.close();
         qualifier.stop();
         transactions.close();
         await sip.close();

@@ -12,9 +12,9 @@ export interface StartOptions {
 
 export async function startCommand(options: StartOptions): Promise<number> {
   const sip = parseListen('--sip-listen', options.sipListen);
-  parseListen('--http-listen', options.httpListen);
+  const http = parseListen('--http-listen', options.httpListen);
   const logger = createLogger(options.logLevel);
-  const server = await startServer({ sip, dataDir: options.dataDir, logger });
+  const server = await startServer({ sip, http, dataDir: options.dataDir, logger });
   logger.info({ dataDir: options.dataDir, revision: server.config.revision() }, 'twinline started');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeUdpTcpPort } from './ports.js';
+import { freeTcpPort, freeUdpTcpPort } from './ports.js';
 import { type ManagedProcess, spawnProcess } from './processes.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,6 +36,8 @@ export interface TwinlineProcess {
   readonly process: ManagedProcess;
   readonly port: number;
   readonly address: string;
+  /** The admin API / web page: http://127.0.0.1:httpPort */
+  readonly httpPort: number;
   readonly dataDir: string;
   stop(): Promise<void>;
 }
@@ -52,6 +54,7 @@ export async function startTwinline(
     if (r.status !== 0) throw new Error(`config import failed (${r.status}): ${r.stderr}`);
   }
   const port = await freeUdpTcpPort();
+  const httpPort = await freeTcpPort();
   const proc = spawnProcess({
     name: 'twinline',
     command: process.execPath,
@@ -59,6 +62,8 @@ export async function startTwinline(
       'start',
       '--sip-listen',
       `127.0.0.1:${port}`,
+      '--http-listen',
+      `127.0.0.1:${httpPort}`,
       '--data',
       dataDir,
       '--log-level',
@@ -68,15 +73,43 @@ export async function startTwinline(
     log: true,
     stopTimeoutMs: 5000,
   });
-  await proc.waitForOutput('SIP listening', { timeoutMs: 20_000 });
+  await proc.waitForOutput('twinline started', { timeoutMs: 20_000 });
   return {
     process: proc,
     port,
+    httpPort,
     address: `127.0.0.1:${port}`,
     dataDir,
     async stop() {
       await proc.stop();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in to the running server's admin API with the first-start password from its log. */
+export async function adminSession(
+  server: TwinlineProcess,
+): Promise<{ get(path: string): Promise<unknown> }> {
+  const line = server.process.stdout
+    .split('\n')
+    .find((l) => l.includes('"account":"admin"') && l.includes('"password"'));
+  if (!line) throw new Error('the server log holds no first-start admin password');
+  const { password } = JSON.parse(line) as { password: string };
+  const base = `http://127.0.0.1:${server.httpPort}`;
+  const res = await fetch(`${base}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ account: 'admin', password }),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (res.status !== 200) throw new Error(`admin sign-in failed: ${res.status} ${await res.text()}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  return {
+    async get(path) {
+      const r = await fetch(`${base}${path}`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
+      if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
+      return r.json();
     },
   };
 }

@@ -9,7 +9,7 @@ import { freeUdpPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/processes.js';
 import { rawSipClient } from '../../support/raw-sip.js';
 import { ladder, received, startSipp } from '../../support/sipp.js';
-import { startTwinline, type TwinlineProcess } from '../../support/twinline.js';
+import { adminSession, startTwinline, type TwinlineProcess } from '../../support/twinline.js';
 
 let server: TwinlineProcess;
 let carrierPort: number;
@@ -144,6 +144,24 @@ describe('calls through the B2BUA', () => {
     assert.match(vmInvite.header('diversion') ?? '', /^<sip:202@twinline>;reason=no-answer/);
     const waited = vmInvite.timeMs - ringAt;
     assert.ok(waited >= 5900 && waited < 7000, `voicemail after ${waited} ms, No Answer Time 6 s`);
+
+    // SEE-1: the call record names each leg with its reason and how it ended.
+    const api = await adminSession(server);
+    const records = (await api.get('/api/cdrs?user=202&limit=5')) as {
+      to: string;
+      legs: { reason: string; endReason?: string }[];
+    }[];
+    const record = records.find(
+      (r) => r.to === '441632960202' && r.legs.some((l) => l.reason === 'voicemail'),
+    );
+    assert.ok(record, 'the call has a record');
+    assert.deepEqual(
+      record.legs.map((l) => [l.reason, l.endReason]),
+      [
+        ['primary', 'noAnswer'],
+        ['voicemail', 'completed'],
+      ],
+    );
   });
 
   it('refuses an unauthenticated INVITE from an unknown address with 407, and never reaches the trunk', async () => {

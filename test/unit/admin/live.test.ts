@@ -25,7 +25,7 @@ function fakeCalls(): CallsView & { push(e: CallEvent): void; listeners: number 
 
 const call = (id: string): CallView => ({
   id,
-  phase: 'alerting',
+  phase: 'routing',
   from: '07700900555',
   to: '201',
   user: '201',
