@@ -9,6 +9,9 @@ import type { Clock } from '../util/clock.js';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
+/** Most nonces whose nonce-count is remembered at once. */
+export const MAX_TRACKED_NONCES = 200_000;
+
 /**
  * RFC 8760 §2.4: challenges are listed in order of preference and a client uses the
  * topmost one it supports. Many deployed phones (and SIPp 3.6, baresip 1.0) only ever
@@ -126,6 +129,8 @@ export interface DigestServerOptions {
   nonceLifetimeMs?: number;
   /** Secret for the nonce HMAC; random per process when absent. */
   secret?: Buffer;
+  /** Most nonce-counts remembered (default {@link MAX_TRACKED_NONCES}). */
+  maxTrackedNonces?: number;
   /** Algorithms offered, in order (read at each challenge, so a config change applies). */
   algorithms?: () => readonly DigestAlgorithm[];
 }
@@ -146,6 +151,7 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
   const lifetime = options.nonceLifetimeMs ?? 300_000;
   const secret = options.secret ?? randomBytes(32);
   const clock = options.clock;
+  const maxTracked = options.maxTrackedNonces ?? MAX_TRACKED_NONCES;
   // Highest nonce-count seen per nonce; entries leave when the nonce expires.
   const counts = new Map<string, { nc: number; expires: number }>();
   let lastSweep = clock.wallNow();
@@ -159,6 +165,9 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
     return Buffer.concat([payload, mac(payload)]).toString('base64url');
   };
 
+  /** Nonces issued before this instant whose count was forgotten are treated as expired. */
+  let forgottenBefore = 0;
+
   /** 'valid' | 'expired' | 'forged' for a nonce this server issued (or not). */
   const checkNonce = (nonce: string): 'valid' | 'expired' | 'forged' => {
     const raw = Buffer.from(nonce, 'base64url');
@@ -166,6 +175,7 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
     const payload = raw.subarray(0, 16);
     if (!timingSafeEqual(mac(payload), raw.subarray(16))) return 'forged';
     const issued = Number(payload.readBigUInt64BE(0));
+    if (issued < forgottenBefore && !counts.has(nonce)) return 'expired';
     return clock.wallNow() - issued > lifetime ? 'expired' : 'valid';
   };
 
@@ -214,6 +224,15 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
       const seen = counts.get(c.nonce);
       if (seen && nc <= seen.nc) return { ok: false, why: 'replay', stale: false };
       counts.set(c.nonce, { nc, expires: clock.wallNow() + lifetime });
+      // Bounded memory under a registration storm: the oldest nonces go first, and any
+      // nonce as old is stale from then on, so a forgotten count cannot be replayed.
+      if (counts.size > maxTracked) {
+        const [oldest, entry] = counts.entries().next().value ?? [];
+        if (oldest !== undefined && entry) {
+          counts.delete(oldest);
+          forgottenBefore = Math.max(forgottenBefore, entry.expires - lifetime + 1);
+        }
+      }
       return { ok: true, username: c.username };
     },
   };

@@ -89,13 +89,11 @@ export function openDirectoryConfig(
         ? { ok: true, snapshot: r.snapshot, warnings: r.warnings.map((w) => w.message) }
         : { ok: false, errors: toValidationErrors(r.errors) };
     },
-    checkChange(before, after, actor) {
-      const prior = trySnapshot(before, 0);
-      if (!prior.ok) return [];
+    checkChange(_before, after, actor, current) {
       const who = parseActorName(actor);
       // UR-2: a user's own change meets the template in force now.
       const at = who.kind === 'user' ? clock.wallNow() : undefined;
-      const r = validateChange(prior.snapshot.directory, after, who, at);
+      const r = validateChange(current.directory, after, who, at);
       return r.ok ? [] : toValidationErrors(r.errors);
     },
   });

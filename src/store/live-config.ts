@@ -22,8 +22,16 @@ export interface LiveConfigOptions<S> {
   store: ConfigStore;
   /** Validates a whole directory and builds its snapshot for `revision`. */
   validate(directory: DirectoryDocument, revision: number): Validated<S>;
-  /** Extra checks of a change (read-only fields, user-rights locks), given before and after. */
-  checkChange?(before: DirectoryDocument, after: DirectoryDocument, actor: string): ValidationError[];
+  /**
+   * Extra checks of a change (read-only fields, user-rights locks), given before and
+   * after; `current` is the snapshot in force, so `before` need not be validated again.
+   */
+  checkChange?(
+    before: DirectoryDocument,
+    after: DirectoryDocument,
+    actor: string,
+    current: S,
+  ): ValidationError[];
   /** The directory written on first start, when the store is empty. */
   seed(): DirectoryDocument;
 }
@@ -94,7 +102,7 @@ export function openLiveConfig<S>(options: LiveConfigOptions<S>): LiveConfig<S> 
     document: () => document,
     revision: () => revision,
     apply(directory, actor) {
-      const changeErrors = options.checkChange?.(document, directory, actor) ?? [];
+      const changeErrors = options.checkChange?.(document, directory, actor, snapshot) ?? [];
       const checked = options.validate(directory, revision + 1);
       const errors = [...changeErrors, ...(checked.ok ? [] : checked.errors)];
       if (errors.length > 0 || !checked.ok) return { ok: false, errors };

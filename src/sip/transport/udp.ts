@@ -23,7 +23,14 @@ export async function startUdpTransport(
   limits: Partial<ParseLimits>,
   events: TransportEvents,
 ): Promise<UdpTransport> {
-  const socket = dgram.createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+  // A burst arriving during a garbage-collection pause must wait in the kernel, not be
+  // dropped: ask for 8 MiB (the kernel caps it at net.core.rmem_max).
+  const socket = dgram.createSocket({
+    type: isIP(address) === 6 ? 'udp6' : 'udp4',
+    reuseAddr: false,
+    recvBufferSize: 8 * 1024 * 1024,
+    sendBufferSize: 4 * 1024 * 1024,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(port, address, () => {

@@ -131,6 +131,28 @@ describe('digest authentication (RFC 8760, RFC 3261 §22)', () => {
     );
   });
 
+  it('forgets the oldest nonce-counts beyond its bound, and then treats those nonces as stale, not replayable', () => {
+    const clock = new VirtualClock();
+    const server = createDigestServer({ realm: 'twinline', clock, maxTrackedNonces: 2 });
+    const first = server.challenges()[0]!;
+    clock.advance(10);
+    const second = server.challenges()[0]!;
+    clock.advance(10);
+    const third = server.challenges()[0]!;
+    const use1 = answer(first, '201', 'alice-secret', 1);
+    assert.equal(server.verify(use1, 'REGISTER', passwordFor).ok, true);
+    clock.advance(10);
+    assert.equal(server.verify(answer(second, '201', 'alice-secret', 1), 'REGISTER', passwordFor).ok, true);
+    clock.advance(10);
+    assert.equal(server.verify(answer(third, '201', 'alice-secret', 1), 'REGISTER', passwordFor).ok, true);
+    // The first nonce's count was forgotten: its replay is not accepted, only re-challenged.
+    assert.deepEqual(server.verify(use1, 'REGISTER', passwordFor), {
+      ok: false,
+      why: 'bad-nonce',
+      stale: true,
+    });
+  });
+
   it('answers an expired nonce with stale=true when the credentials are right', () => {
     const clock = new VirtualClock();
     const server = createDigestServer({ realm: 'twinline', clock, nonceLifetimeMs: 60_000 });
