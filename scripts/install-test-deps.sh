@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the real SIP peers and the browser the test suite drives, when missing.
+# Installs the real SIP peers (SIPp, baresip) and the browser (Chromium) the test suite
+# drives, when missing.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+# Browser tests drive Debian's Chromium through playwright-core (no browser download).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
