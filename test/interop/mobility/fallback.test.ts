@@ -55,6 +55,18 @@ users:
       fallbackTwinning: true
       twinnedMobileNumber: '907700900211'
       mobileDialDelay: 1
+  - extension: '213'
+    name: Guarded Gus
+    password: gus-secret
+    licence: mobile-worker
+    noAnswerTime: 6
+    mobility:
+      mobilityFeatures: true
+      mobileTwinning: false
+      fallbackTwinning: true
+      twinnedMobileNumber: '907700900213'
+      mobileDialDelay: 1
+      mobileAnswerGuard: 1
   - extension: '212'
     name: Logged-out Lou
     password: lou-secret
@@ -141,6 +153,31 @@ describe('fallback twinning and twin when logged out over SIP', () => {
     // FB would have rung the mobile at once; 3 s later the carrier still has seen nothing.
     const m = await mobile.result();
     assert.deepEqual(ladder(m.messages), []);
+  });
+
+  it('FB-2 the answer guard still applies: a mobile voicemail answering at once is ACKed and hung up, and with nothing else ringing the call takes the no-answer path (voicemail) without waiting for the No Answer Time', async () => {
+    const mobile = await peerOn(carrierPort, 'uas-answer-immediately', { name: 'mobile-213-voicemail' });
+    const voicemail = await peerOn(voicemailPort, 'uas-answer', { keys: { ring_ms: 10 }, name: 'voicemail' });
+    const caller = await aliceCalls('213');
+    const [c, m, v] = await Promise.all([caller.result(), mobile.result(), voicemail.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(m.outcome, 'ok', m.errors);
+    assert.equal(v.outcome, 'ok', v.errors);
+    assert.deepEqual(ladder(m.messages), ['< INVITE', '> 200', '< ACK', '< BYE', '> 200']);
+    const arrived = callArrivedAt(c.messages);
+    assert.ok(first(m.messages, 'INVITE').timeMs - arrived < AT_ONCE_MS, 'the mobile rang at once');
+    const vmInvite = first(v.messages, 'INVITE');
+    assert.match(vmInvite.header('diversion') ?? '', /^<sip:213@twinline>;reason=no-answer/);
+    const after = vmInvite.timeMs - first(m.messages, 'BYE').timeMs;
+    assert.ok(
+      after >= -50 && after < AT_ONCE_MS,
+      `voicemail ${after.toFixed(0)} ms after the mobile was hung up`,
+    );
+    // The caller was connected once: to voicemail, never to the guarded mobile.
+    const ok = received(c.messages).filter((x) => x.status === 200 && x.method === 'INVITE');
+    assert.equal(ok.length, 1);
+    const vmOk = sent(v.messages).find((x) => x.status === 200 && x.method === 'INVITE')!;
+    assert.equal(ok[0]!.body.replace(/\r/g, ''), vmOk.body.replace(/\r/g, ''));
   });
 
   it('TWLO-1 a logged-out user (still registered): only the mobile rings, at once, and the desk phone never does', async () => {
