@@ -37,6 +37,14 @@ users:
     voicemail: { enabled: false }
     mobility: { internalTwinning: true, twinnedHandset: '205' }
   - { extension: '205', name: Dora DECT, password: dora-dect-secret }
+  - extension: '206'
+    name: Otto
+    password: otto-secret
+    licence: power-user
+    loggedOut: true
+    voicemail: { enabled: false }
+    mobility: { internalTwinning: true, twinnedHandset: '207' }
+  - { extension: '207', name: Otto DECT, password: otto-dect-secret }
 `,
   });
 });
@@ -46,14 +54,23 @@ after(async () => {
 });
 
 function aliceCalls(extension: string, scenario: 'uac-invite-auth-bye' | 'uac-invite-auth-rejected') {
+  return callFrom('201', 'alice-secret', extension, scenario);
+}
+
+function callFrom(
+  from: string,
+  password: string,
+  extension: string,
+  scenario: 'uac-invite-auth-bye' | 'uac-invite-auth-rejected',
+) {
   return startSipp({
     scenario,
     remote: server.address,
     service: extension,
-    auth: { user: '201', pass: 'alice-secret' },
-    keys: { from_user: '201', ...(scenario === 'uac-invite-auth-bye' ? { hold_ms: 100 } : {}) },
+    auth: { user: from, pass: password },
+    keys: { from_user: from, ...(scenario === 'uac-invite-auth-bye' ? { hold_ms: 100 } : {}) },
     timeoutMs: 15_000,
-    name: `caller-201-to-${extension}`,
+    name: `caller-${from}-to-${extension}`,
   });
 }
 
@@ -110,6 +127,33 @@ describe('internal twinning over SIP', () => {
     assert.equal(finalStatus(c.messages), 486);
     const [p, h] = await Promise.all([primary.sipp.result(), handset.sipp.result()]);
     assert.deepEqual(ladder(p.messages), [], 'the primary on DND does not ring');
+    assert.deepEqual(ladder(h.messages), [], 'nor does its twinned handset');
+  });
+
+  it('IT-3 calls the twinned handset makes are the primary’s: the called phone sees Bob (202), not Bob DECT (203)', {
+    todo: 'twinline presents the handset’s own identity: 201 receives From "Bob DECT" <sip:203@twinline> and the server logs "internal call" from 203 (src/pbx/engine.ts builds the caller identity from the authenticated user, with no IT-3 mapping to the primary)',
+  }, async () => {
+    const alice = await registeredPhone(server, '201', 'alice-secret', 'uas-answer', {
+      keys: { ring_ms: 100 },
+    });
+    const caller = await callFrom('203', 'dect-secret', '201', 'uac-invite-auth-bye');
+    const [c, a] = await Promise.all([caller.result(), alice.sipp.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(a.outcome, 'ok', a.errors);
+    assert.match(first(a.messages, 'INVITE').header('from') ?? '', /^"Bob" <sip:202@twinline>/);
+  });
+
+  it('IT-5 logout at the primary silences the twinned handset too: neither phone rings', async () => {
+    const primary = await registeredPhone(server, '206', 'otto-secret', 'uas-answer', { timeoutMs: 3000 });
+    const handset = await registeredPhone(server, '207', 'otto-dect-secret', 'uas-answer', {
+      timeoutMs: 3000,
+    });
+    const caller = await aliceCalls('206', 'uac-invite-auth-rejected');
+    const c = await caller.result();
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(finalStatus(c.messages), 486, 'logged out without voicemail: busy (pbx.md)');
+    const [p, h] = await Promise.all([primary.sipp.result(), handset.sipp.result()]);
+    assert.deepEqual(ladder(p.messages), [], 'the logged-out primary does not ring');
     assert.deepEqual(ladder(h.messages), [], 'nor does its twinned handset');
   });
 });
