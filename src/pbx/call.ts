@@ -34,6 +34,7 @@ import {
   trunkTarget,
   uriTarget,
 } from './branch-requests.js';
+import { isCallerIdRejection } from './caller-id.js';
 import { resolveDialled } from './dialplan.js';
 import { HuntStage } from './hunt-stage.js';
 import type { InboundLeg } from './inbound-leg.js';
@@ -572,20 +573,32 @@ export class Call {
   ): OutboundLeg {
     const invite = this.caller.invite;
     const maxForwards = Math.max(0, Number(invite.headers.get('max-forwards') ?? 70) - 1);
-    const request = buildBranchInvite({
-      requestUri,
-      peer,
-      from,
-      assertIdentity: trunk?.callerIdPolicy === 'pai',
-      diversion,
-      diversionHeader: trunk?.diversionHeader ?? 'diversion',
-      body: invite.body,
-      contentType: invite.headers.get('content-type'),
-      maxForwards,
-      localHost: this.services.localHost,
-      contact: this.services.sip.contact(peer.protocol),
-      domain: this.services.domain,
-    });
+    const build = (identity: Identity) =>
+      buildBranchInvite({
+        requestUri,
+        peer,
+        from: identity,
+        assertIdentity: trunk?.callerIdPolicy === 'pai',
+        diversion,
+        diversionHeader: trunk?.diversionHeader ?? 'diversion',
+        body: invite.body,
+        contentType: invite.headers.get('content-type'),
+        maxForwards,
+        localHost: this.services.localHost,
+        contact: this.services.sip.contact(peer.protocol),
+        domain: this.services.domain,
+      });
+    const request = build(from);
+    // A carrier that refuses the presented caller ID gets the trunk's own number once,
+    // with the original caller kept as the display name (caller-id.ts).
+    const own = trunk?.ownNumber;
+    const retry =
+      trunk && own && from.number !== own
+        ? (failure: SipResponse) =>
+            isCallerIdRejection(failure)
+              ? build({ number: own, name: from.name ?? (from.number || undefined) })
+              : undefined
+        : undefined;
     const plain = reason === 'direct' || reason === 'voicemail' || reason === 'trunk';
     const record: BranchRecord = {
       id,
@@ -623,7 +636,7 @@ export class Call {
       },
       onRequest: (_leg, tx) => this.relay(tx, this.caller),
     };
-    return new OutboundLeg(this.services.sip, id, request, peer, wrapped);
+    return new OutboundLeg(this.services.sip, id, request, peer, wrapped, retry);
   }
 
   private end(outcome: string): void {

@@ -68,14 +68,20 @@ export class OutboundLeg implements DialogOwner {
   private readonly earlyTags = new Set<string>();
   private release: (() => void) | undefined;
   /** When the INVITE was sent (clock ms): the answer guard is timed from here (AG-2). */
-  readonly sentAt: number;
+  sentAt: number;
+  private retried = false;
 
+  /**
+   * @param retry asked once when the branch fails before any answer: a new INVITE to
+   *   send instead (caller-ID rejection, see caller-id.ts), or undefined to fail.
+   */
   constructor(
     private readonly ctx: SipContext,
     readonly id: string,
-    readonly invite: SipRequest,
+    public invite: SipRequest,
     readonly peer: Endpoint,
     private readonly events: OutboundEvents,
+    private readonly retry?: (failure: SipResponse) => SipRequest | undefined,
   ) {
     this.sentAt = ctx.clock.now();
   }
@@ -253,6 +259,17 @@ export class OutboundLeg implements DialogOwner {
   private fail(status: number, res?: SipResponse): void {
     const was = this.current;
     if (was === 'failed' || was === 'ended' || was === 'answered' || was === 'connected') return;
+    const again = was !== 'cancelling' && res && !this.retried ? this.retry?.(res) : undefined;
+    if (again) {
+      // Once, at once: the same branch with a new INVITE (a new dialog), still 'calling'.
+      this.retried = true;
+      this.cleanup();
+      this.current = 'calling';
+      this.invite = again;
+      this.sentAt = this.ctx.clock.now();
+      this.start();
+      return;
+    }
     this.move(was === 'cancelling' ? 'ended' : 'failed');
     this.cleanup();
     if (was !== 'cancelling') this.events.onFailed(this, status, res);

@@ -28,6 +28,7 @@ export type SippScenarioName =
   | 'uac-invite-rejected'
   | 'uac-register-digest'
   | 'uac-invite-auth-bye'
+  | 'uas-cli-screening'
   | 'uas-answer'
   | 'uas-answer-immediately'
   | 'uas-never-answer'
@@ -55,6 +56,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uac-invite-rejected': { from_user: 'sipp' },
   'uac-register-digest': { user: 'sipp', password: 'password', expires: '3600' }, // + domain
   'uac-invite-auth-bye': { from_user: 'sipp', domain: 'twinline', hold_ms: '200' },
+  'uas-cli-screening': { ring_ms: '200' },
   'uas-answer': { ring_ms: '200' },
   'uas-answer-immediately': {},
   'uas-never-answer': {},

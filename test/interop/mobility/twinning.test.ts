@@ -121,4 +121,24 @@ describe('mobile twinning over SIP', () => {
     const m = await mobile.result();
     assert.equal(m.messages.length, 0);
   });
+
+  it('CLI-1 a carrier refusing the original caller ID (403, Q.850 cause 21) gets the twin leg again at once with the trunk’s own number, the caller kept as display name', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
+    const mobile = await peerOn(carrierPort, 'uas-cli-screening', {
+      calls: 2,
+      keys: { ring_ms: 1500 },
+      name: 'screening-carrier',
+    });
+    const caller = await bobCalls201();
+    const [c, d, m] = await Promise.all([caller.result(), desk.sipp.result(), mobile.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(d.outcome, 'ok', d.errors);
+    assert.equal(m.outcome, 'ok', m.errors);
+    const invites = received(m.messages).filter((x) => x.method === 'INVITE');
+    assert.equal(invites.length, 2, 'one refusal, one retry');
+    assert.match(invites[0]!.header('p-asserted-identity') ?? '', /<sip:202@/);
+    assert.match(invites[1]!.header('from') ?? '', /^"Bob" <sip:441632960000@twinline>/);
+    assert.ok(invites[1]!.timeMs - invites[0]!.timeMs < 300, 'retried at once');
+    assert.notEqual(invites[0]!.header('call-id'), invites[1]!.header('call-id'));
+  });
 });
