@@ -5,7 +5,7 @@
  * presence the mobility core reads (who is busy, where) and the call detail records.
  */
 import type { ConfigSnapshot, Trunk, User } from '../config/index.js';
-import type { CallRequest, Presence } from '../mobility/index.js';
+import { type CallRequest, effectiveAt, type Presence } from '../mobility/index.js';
 import type { Binding } from '../registrar/bindings.js';
 import type { Qualifier } from '../registrar/qualify.js';
 import type { Registrar } from '../registrar/registrar.js';
@@ -256,7 +256,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       return;
     }
 
-    const user = who.user;
+    const user = presentedUser(snapshot, who.user, sip.clock.wallNow());
     const identity = { number: user.extension, name: user.name, external: false, extension: user.extension };
     const target = resolveDialled(snapshot, dialled);
     switch (target.kind) {
@@ -309,6 +309,17 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       for (const call of [...calls]) call.abort();
     },
   };
+}
+
+/**
+ * IT-3: while internal twinning is in use, calls the twinned handset makes are the
+ * primary's: they present the primary's name and number.
+ */
+function presentedUser(snapshot: ConfigSnapshot, user: User, now: number): User {
+  const primary = snapshot.twinPrimaryByDestination.get(user.extension);
+  if (primary === undefined) return user;
+  if (effectiveAt(snapshot, primary, now)?.twinningMode !== 'internal') return user;
+  return snapshot.usersByExtension.get(primary) ?? user;
 }
 
 /** SEE-1: the record of a finished call, every leg with its reason and outcome. */

@@ -130,9 +130,7 @@ describe('internal twinning over SIP', () => {
     assert.deepEqual(ladder(h.messages), [], 'nor does its twinned handset');
   });
 
-  it('IT-3 calls the twinned handset makes are the primary’s: the called phone sees Bob (202), not Bob DECT (203)', {
-    todo: 'twinline presents the handset’s own identity: 201 receives From "Bob DECT" <sip:203@twinline> and the server logs "internal call" from 203 (src/pbx/engine.ts builds the caller identity from the authenticated user, with no IT-3 mapping to the primary)',
-  }, async () => {
+  it('IT-3 calls the twinned handset makes are the primary’s: the called phone sees Bob (202), not Bob DECT (203)', async () => {
     const alice = await registeredPhone(server, '201', 'alice-secret', 'uas-answer', {
       keys: { ring_ms: 100 },
     });
