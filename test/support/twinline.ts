@@ -87,10 +87,18 @@ export async function startTwinline(
   };
 }
 
+export interface AdminSession {
+  get(path: string): Promise<unknown>;
+  /** Sends a change with the session's CSRF token; returns status and body. */
+  send(
+    method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }>;
+}
+
 /** Signs in to the running server's admin API with the first-start password from its log. */
-export async function adminSession(
-  server: TwinlineProcess,
-): Promise<{ get(path: string): Promise<unknown> }> {
+export async function adminSession(server: TwinlineProcess): Promise<AdminSession> {
   const line = server.process.stdout
     .split('\n')
     .find((l) => l.includes('"account":"admin"') && l.includes('"password"'));
@@ -105,11 +113,24 @@ export async function adminSession(
   });
   if (res.status !== 200) throw new Error(`admin sign-in failed: ${res.status} ${await res.text()}`);
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
   return {
     async get(path) {
       const r = await fetch(`${base}${path}`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
       if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
       return r.json();
+    },
+    async send(method, path, body) {
+      const headers: Record<string, string> = { cookie, 'x-csrf-token': csrfToken };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const r = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
+      const text = await r.text();
+      return { status: r.status, body: text ? JSON.parse(text) : undefined };
     },
   };
 }

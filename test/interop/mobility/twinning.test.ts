@@ -9,7 +9,7 @@ import { peerOn, registeredPhone } from '../../support/phones.js';
 import { freeUdpPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/processes.js';
 import { received, startSipp } from '../../support/sipp.js';
-import { startTwinline, type TwinlineProcess } from '../../support/twinline.js';
+import { adminSession, startTwinline, type TwinlineProcess } from '../../support/twinline.js';
 
 let server: TwinlineProcess;
 let carrierPort: number;
@@ -140,5 +140,44 @@ describe('mobile twinning over SIP', () => {
     assert.match(invites[1]!.header('from') ?? '', /^"Bob" <sip:441632960000@twinline>/);
     assert.ok(invites[1]!.timeMs - invites[0]!.timeMs < 300, 'retried at once');
     assert.notEqual(invites[0]!.header('call-id'), invites[1]!.header('call-id'));
+  });
+
+  it('CFG-4 a dial delay changed while a call is alerting leaves that call as it started; the next call uses the new value', async () => {
+    const api = await adminSession(server);
+    const set = async (delay: number) => {
+      const r = await api.send('PATCH', '/api/users/201', { mobility: { mobileDialDelay: delay } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    };
+    await set(3);
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer', { calls: 2 });
+    const mobile = await peerOn(carrierPort, 'uas-answer', {
+      calls: 2,
+      keys: { ring_ms: 1500 },
+      name: 'mobile-cfg4',
+    });
+    // First call: the delay in force is 3 s; it changes to 1 s while the desk rings.
+    const first = await bobCalls201();
+    await desk.sipp.waitForMessage((x) => x.direction === 'received' && x.method === 'INVITE', {
+      timeoutMs: 5000,
+      what: 'the first call to ring the desk',
+    });
+    await set(1);
+    assert.equal((await first.result()).outcome, 'ok');
+    const second = await bobCalls201();
+    assert.equal((await second.result()).outcome, 'ok');
+    const [d, m] = await Promise.all([desk.sipp.result(), mobile.result()]);
+    const deskInvites = received(d.messages).filter((x) => x.method === 'INVITE');
+    const mobileInvites = received(m.messages).filter((x) => x.method === 'INVITE');
+    assert.equal(deskInvites.length, 2);
+    assert.equal(mobileInvites.length, 2);
+    const delays = mobileInvites.map((x, i) => x.timeMs - deskInvites[i]!.timeMs);
+    assert.ok(
+      delays[0]! >= 2950 && delays[0]! < 3400,
+      `first call kept its 3 s delay (${delays[0]!.toFixed(0)} ms)`,
+    );
+    assert.ok(
+      delays[1]! >= 950 && delays[1]! < 1400,
+      `second call used the new 1 s delay (${delays[1]!.toFixed(0)} ms)`,
+    );
   });
 });
