@@ -70,6 +70,7 @@ export class OutboundLeg implements DialogOwner {
   /** When the INVITE was sent (clock ms): the answer guard is timed from here (AG-2). */
   sentAt: number;
   private retried = false;
+  private cancelReason: string | undefined;
 
   /**
    * @param retry asked once when the branch fails before any answer: a new INVITE to
@@ -124,6 +125,7 @@ export class OutboundLeg implements DialogOwner {
       case 'calling':
       case 'early':
         this.move('cancelling');
+        this.cancelReason = reason;
         // RFC 3326: the Reason tells the phone whether this was a missed call.
         this.tx?.cancel(reason ? { reason } : {});
         return;
@@ -238,9 +240,10 @@ export class OutboundLeg implements DialogOwner {
       this.answer = res;
       this.sendAck(dialog, res);
       if (this.current === 'cancelling') {
-        // The 2xx crossed our CANCEL: the call is up at the far end, so ACK then BYE it.
+        // The 2xx crossed our CANCEL: the call is up at the far end, so ACK then BYE it,
+        // with the CANCEL's Reason (a phone that answered too late logs it the same way).
         this.move('ended');
-        this.sendBye(dialog);
+        this.sendBye(dialog, this.cancelReason);
         this.cleanup();
         return;
       }
