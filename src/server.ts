@@ -7,8 +7,10 @@
 import { Registry } from 'prom-client';
 import { type AdminServer, ensureAdminAccount, startAdminServer } from './admin/index.js';
 import type { ConfigSnapshot, Directory } from './config/index.js';
+import { createRtpRelay } from './media/index.js';
 import { type CdrSink, createStoreCdrSink } from './pbx/cdr.js';
 import { type CallEngine, createCallEngine } from './pbx/engine.js';
+import { withChanges } from './pbx/short-codes.js';
 import { createSipContext } from './pbx/sip-context.js';
 import type { Binding } from './registrar/bindings.js';
 import { createQualifier, type Qualifier } from './registrar/qualify.js';
@@ -209,6 +211,8 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   config.onChange((_snapshot, revision) => logger.info({ revision }, 'configuration changed'));
 
   const cdrs = createStoreCdrSink(store.calls);
+  // RTP for the calls twinline answers itself, on the SIP address (ports 20000–20999).
+  const relay = createRtpRelay({ bindAddress: options.sip.address, clock, logger });
   const engine = createCallEngine({
     sip: sipContext,
     snapshot: () => config.current(),
@@ -217,6 +221,13 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     digest,
     throttle: createThrottle(clock),
     cdr: cdrs,
+    relay,
+    applyUserChange(extension, changes) {
+      const doc = config.document();
+      const users = doc.users.map((u) => (String(u.extension) === extension ? withChanges(u, changes) : u));
+      const result = config.apply({ ...doc, users }, `user:${extension}`);
+      return result.ok ? { ok: true } : { ok: false, errors: result.errors };
+    },
     localHost: options.sip.address.includes(':') ? `[${options.sip.address}]` : options.sip.address,
   });
 
@@ -349,6 +360,7 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
         sweepTimer.cancel();
         refreshTimer.cancel();
         engine.abortAll();
+        await relay.close();
         await admin?.close();
         qualifier.stop();
         transactions.close();

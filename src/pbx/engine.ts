@@ -5,6 +5,7 @@
  * presence the mobility core reads (who is busy, where) and the call detail records.
  */
 import type { ConfigSnapshot, Trunk, User } from '../config/index.js';
+import type { RtpRelay } from '../media/index.js';
 import { type CallRequest, effectiveAt, type Presence } from '../mobility/index.js';
 import type { Binding } from '../registrar/bindings.js';
 import type { Qualifier } from '../registrar/qualify.js';
@@ -20,7 +21,9 @@ import { Call } from './call.js';
 import type { CdrSink } from './cdr.js';
 import { resolveDialled, resolveIncoming } from './dialplan.js';
 import { InboundLeg } from './inbound-leg.js';
+import { shortCodeOutcome } from './short-codes.js';
 import type { SipContext } from './sip-context.js';
+import { answerWithTone } from './tone-answer.js';
 import type { CallEvent, CallsView, Cdr } from './views.js';
 
 export interface CallEngineOptions {
@@ -33,6 +36,13 @@ export interface CallEngineOptions {
   throttle: Throttle;
   cdr: CdrSink;
   localHost: string;
+  /** Media for calls twinline answers itself (feature-code confirmation tones). */
+  relay: RtpRelay;
+  /** Stores changes to a user's own settings as that user (UR-1 locks hold). */
+  applyUserChange(
+    extension: string,
+    changes: readonly { path: string; value: unknown }[],
+  ): { ok: true } | { ok: false; errors: unknown[] };
 }
 
 export interface CallEngine extends CallsView {
@@ -288,9 +298,42 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
         call.ringHuntGroup(target.group, { number: user.extension, name: user.name, external: false });
         return;
       }
-      case 'shortCode':
-        caller.reject(501);
+      case 'shortCode': {
+        const outcome = shortCodeOutcome(
+          snapshot,
+          user.extension,
+          target.shortCode,
+          target.digits,
+          sip.clock.wallNow(),
+        );
+        if (outcome.kind === 'refuse') {
+          logger.info(
+            { callId, user: user.extension, code: target.shortCode.code, why: outcome.detail },
+            'short code refused',
+          );
+          caller.reject(outcome.status);
+          return;
+        }
+        const applied = options.applyUserChange(user.extension, outcome.changes);
+        if (!applied.ok) {
+          // BTN-2 / UR-1: a setting locked by user rights (or otherwise refused) is not changed.
+          logger.info(
+            { callId, user: user.extension, code: target.shortCode.code, errors: applied.errors },
+            'short code refused',
+          );
+          caller.reject(403);
+          return;
+        }
+        logger.info(
+          { callId, user: user.extension, feature: target.shortCode.feature, changes: outcome.changes },
+          'short code applied',
+        );
+        answerWithTone(options.relay, caller).catch((err) => {
+          logger.error({ err, callId }, 'confirmation tone failed');
+          caller.reject(500);
+        });
         return;
+      }
       case 'none':
         caller.reject(target.why === 'barred' ? 403 : 404);
         return;
