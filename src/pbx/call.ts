@@ -338,6 +338,8 @@ export class Call {
       this.end('abandoned');
     } else if (this.phase === 'connected') {
       this.bridged?.hangUp();
+      // The plan records when and why its connected leg ended (SEE-1).
+      this.stage?.callerHangup();
       this.end('completed');
     }
   }
