@@ -30,6 +30,7 @@ import { systemPlugin } from './resources/system.js';
 import { tokensPlugin } from './resources/tokens.js';
 import { usersPlugin } from './resources/users.js';
 import type { AdminContext, AdminOptions } from './types.js';
+import { webPlugin } from './web/index.js';
 
 export const DEFAULT_ADMIN_OPTIONS: ResolvedOptions = {
   sessionTtlMs: 8 * 3_600_000,
@@ -112,6 +113,7 @@ export async function buildAdminApp(ctx: AdminContext, options: AdminOptions = {
 
   const routes: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
+    if (route.config?.web) return; // the web page's files are not API operations
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD') continue;
@@ -191,6 +193,7 @@ export async function buildAdminApp(ctx: AdminContext, options: AdminOptions = {
   const pluginOptions: PluginOptions = { ctx: { ...ctx, logger: log }, options: resolved, auth, metrics };
   for (const plugin of PLUGINS) await app.register(plugin, pluginOptions);
   await app.register(openApiPlugin(routes), pluginOptions);
+  await app.register(webPlugin);
   await app.ready();
   return app;
 }
