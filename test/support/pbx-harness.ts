@@ -109,8 +109,19 @@ function sdpAnswer(name: string, address: string): string {
 
 interface TracedTimer {
   at: number;
-  origin: string;
+  /** Where it was set; formatted only when a leak is reported (formatting stacks is slow). */
+  where: Error;
   done: boolean;
+}
+
+function originOf(where: Error): string {
+  return (
+    (where.stack ?? '')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .find((l) => !/\/util\/clock\.|\/transaction\/timers\.|pbx-harness\.ts.*setTimer/.test(l)) ?? '?'
+  );
 }
 
 /**
@@ -121,13 +132,11 @@ export class TracingClock extends VirtualClock {
   private readonly traced = new Set<TracedTimer>();
 
   override setTimer(ms: number, fn: () => void): TimerHandle {
-    const origin =
-      (new Error().stack ?? '')
-        .split('\n')
-        .slice(2)
-        .map((l) => l.trim())
-        .find((l) => !l.includes('/util/clock.') && !l.includes('/transaction/timers.')) ?? '?';
-    const t: TracedTimer = { at: this.now() + Math.max(0, ms), origin, done: false };
+    const t: TracedTimer = {
+      at: this.now() + Math.max(0, ms),
+      where: new Error('timer set here'),
+      done: false,
+    };
     this.traced.add(t);
     const handle = super.setTimer(ms, () => {
       t.done = true;
@@ -145,7 +154,7 @@ export class TracingClock extends VirtualClock {
 
   /** The live timers, as `deadline origin` lines. */
   pendingTimers(): string[] {
-    return [...this.traced].filter((t) => !t.done).map((t) => `${t.at} ${t.origin}`);
+    return [...this.traced].filter((t) => !t.done).map((t) => `${t.at} ${originOf(t.where)}`);
   }
 }
 
@@ -297,9 +306,9 @@ export class OutgoingCall {
     this.sentAt = ua.clock.now();
   }
 
-  /** The final status, once there is one. */
+  /** The final status, once there is one (a 407 answered with credentials does not count). */
   get final(): number | undefined {
-    return this.responses.find((r) => r.status >= 200)?.status;
+    return this.responses.filter((r) => r.status >= 200).at(-1)?.status;
   }
 
   start(): this {
@@ -355,15 +364,14 @@ export class OutgoingCall {
       this.retryWithCredentials(res);
       return;
     }
+    // RFC 3261 §12.1.2, §12.3: 1xx make early dialogs; a failure ends them.
+    if (res.status > 100) this.ua.dialogs.uacResponse(this.invite, res);
     if (res.status < 200) {
-      if (res.status > 100) {
-        this.ua.dialogs.uacResponse(this.invite, res);
-        this.state = 'early';
-      }
+      if (res.status > 100) this.state = 'early';
       return;
     }
     if (res.status < 300) {
-      this.dialog = this.ua.dialogs.uacResponse(this.invite, res);
+      this.dialog = this.ua.dialogs.forResponse(res);
       this.state = 'answered';
       if (this.autoAck) this.ack();
       return;
