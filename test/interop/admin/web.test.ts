@@ -67,7 +67,16 @@ users:
       mobilityFeatures: true
   - { extension: '202', name: Bob, password: bob-secret }
   - { extension: '203', name: Carol, password: carol-secret, licence: unlicensed }
-  - { extension: '204', name: Dave, password: dave-secret, licence: power-user }
+  - extension: '204'
+    name: Dave
+    password: dave-secret
+    licence: power-user
+    workingHoursUserRights: Fixed delay
+    mobility: { internalTwinning: true, twinnedHandset: '205' }
+  - { extension: '205', name: Dave DECT, password: dect-secret }
+userRights:
+  - name: Fixed delay
+    locked: { mobility.mobileDialDelay: 0 }
 timeProfiles:
   - name: Working hours
     entries:
@@ -125,7 +134,8 @@ describe('admin web page', () => {
     await field('mobility.oneXMobileClient').getByText('not supported').waitFor();
     // Only allowed destinations: not Alice herself, not a hunt group; 204 and 202 are free.
     const handsets = await input('mobility.twinnedHandset').locator('option').allTextContents();
-    assert.deepEqual(handsets.slice(1).sort(), ['202 Bob', '203 Carol', '204 Dave']);
+    // 204 is a primary and 205 is 204's twin: neither can be picked.
+    assert.deepEqual(handsets.slice(1).sort(), ['202 Bob', '203 Carol']);
     const profiles = await input('mobility.twinningTimeProfile').locator('option').allTextContents();
     assert.deepEqual(profiles, ['<None> (always)', 'Working hours']);
   });
@@ -184,7 +194,8 @@ describe('admin web page', () => {
 
     const call = page.locator('section.call').first();
     await call.locator('g.leg[data-reason="primary"] rect.bar.ringing').waitFor();
-    await call.locator('g.leg[data-reason="mobileTwin"]').waitFor();
+    // MT-1: the mobile leg waits out the dial delay before it is placed.
+    await call.locator('g.leg[data-reason="mobileTwin"][data-placed="no"] rect.bar.waiting').waitFor();
     // The dial delay: the mobile leg is placed about 1 s after the call started.
     await call.locator('g.leg[data-reason="mobileTwin"] rect.bar.ringing').waitFor();
     await call.locator('g.leg[data-reason="mobileTwin"] line.gap').waitFor({ state: 'attached' });
@@ -226,6 +237,62 @@ describe('admin web page', () => {
       .locator('tr[data-aor="201"] .badge', { hasText: /reachable/ })
       .first()
       .waitFor();
+  });
+
+  it('UR-1 a Mobility field locked by user rights shows a lock and the value in force', async () => {
+    await page.goto(`http://127.0.0.1:${server.httpPort}/#/users/204/mobility`);
+    const delay = input('mobility.mobileDialDelay');
+    await delay.waitFor();
+    assert.equal(await delay.isDisabled(), true);
+    assert.equal(await delay.inputValue(), '0');
+    await field('mobility.mobileDialDelay').locator('.lock', { hasText: 'Fixed delay' }).waitFor();
+    assert.match(
+      (await field('mobility.mobileDialDelay').locator('.lock').textContent()) ?? '',
+      /in force 0 \(own value 2\)/,
+    );
+  });
+
+  it('IT-1 a twinned handset’s own picker is read-only and names its primary', async () => {
+    await page.goto(`http://127.0.0.1:${server.httpPort}/#/users/205/mobility`);
+    await field('mobility.twinnedHandset')
+      .locator('.readonly-why', { hasText: 'twinned handset of 204 Dave' })
+      .waitFor();
+    assert.equal(await input('mobility.twinnedHandset').isDisabled(), true);
+  });
+
+  it('TP-2 the time-profile editor shows the API’s refusal beside the field, then offers the saved profile', async () => {
+    await page.locator('#nav a', { hasText: 'Time profiles' }).click();
+    await page.getByRole('link', { name: 'New time profile' }).click();
+    await input('name').fill('Night');
+    await input('entries').fill('[{"kind":"weekly","days":["mon"],"start":"22:00","end":"25:00"}]');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await field('entries').locator('.api-error', { hasText: '24:00' }).waitFor();
+    await input('entries').fill('[{"kind":"weekly","days":["mon"],"start":"22:00","end":"24:00"}]');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.locator('table.list tr.selected', { hasText: 'Night' }).waitFor();
+    await page.locator('.notice.ok', { hasText: 'applies at once' }).waitFor();
+    await screenshot('web-time-profiles.png');
+    await page.goto(`http://127.0.0.1:${server.httpPort}/#/users/201/mobility`);
+    await input('mobility.twinningTimeProfile')
+      .locator('option', { hasText: 'Night' })
+      .waitFor({ state: 'attached' });
+  });
+
+  it('the MS Teams URI is read-only while the system fills it in (autoPopulateMsTeamsData)', async () => {
+    await page.locator('#nav a', { hasText: 'System' }).click();
+    await input('autoPopulateMsTeamsData').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.notice.ok', { hasText: 'applies at once' }).waitFor();
+    await screenshot('web-system.png');
+    await page.goto(`http://127.0.0.1:${server.httpPort}/#/users/201/mobility`);
+    await field('mobility.msTeamsUri')
+      .locator('.readonly-why', { hasText: 'autoPopulateMsTeamsData' })
+      .waitFor();
+    assert.equal(await input('mobility.msTeamsUri').getAttribute('readonly'), '');
+    // The rest of the form still saves.
+    await input('mobility.mobileAnswerGuard').fill('2');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.notice.ok', { hasText: 'applies at once' }).waitFor();
   });
 
   it('CFG-2 an unlicensed user’s Mobility tab is greyed out with the reason', async () => {

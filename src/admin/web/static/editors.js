@@ -64,8 +64,12 @@ function cell(v) {
   return String(v);
 }
 
+/** Set before a save moves to the entry's new address, so the page there says it was saved. */
+let justSaved = false;
+
 /** `#/segment` (list), `#/segment/<key>` (edit), `#/segment/+new` (create). */
-export async function collectionPage(root, segment, key) {
+export async function collectionPage(root, segment, key, saved = justSaved) {
+  justSaved = false;
   const spec = COLLECTIONS[segment];
   const [list, schema] = await Promise.all([
     get(`/api/${segment}`),
@@ -121,14 +125,14 @@ export async function collectionPage(root, segment, key) {
   ];
   if (key !== undefined) {
     if (editing && index < 0) parts.push(notice('error', `No such entry: ${key}`));
-    else parts.push(entryForm(segment, spec, schema, entry, editing ? key : undefined, index));
+    else parts.push(entryForm(root, segment, spec, schema, entry, editing ? key : undefined, index, saved));
   }
   root.replaceChildren(...parts);
 }
 
-function entryForm(segment, spec, schema, entry, key, index) {
+function entryForm(root, segment, spec, schema, entry, key, index, saved) {
   const form = schemaForm(schema, entry, { editing: key !== undefined });
-  const status = h('div', { class: 'status-slot' });
+  const status = h('div', { class: 'status-slot' }, saved ? savedNotice() : null);
   const secret = spec.secret
     ? h('input', { type: 'password', autocomplete: 'new-password', placeholder: key ? 'unchanged' : '' })
     : null;
@@ -181,11 +185,10 @@ function entryForm(segment, spec, schema, entry, key, index) {
         ? await api('PUT', entryPath(segment, key), body)
         : await api('POST', `/api/${segment}`, body);
       const newKey = spec.key(out);
-      if (newKey !== key) location.hash = `#/${segment}/${encodeURIComponent(newKey)}`;
-      else {
-        await collectionPage(el.closest('main') ?? document.getElementById('main'), segment, key);
-        document.querySelector('form.entity .status-slot')?.append(savedNotice());
-      }
+      if (newKey !== key) {
+        justSaved = true;
+        location.hash = `#/${segment}/${encodeURIComponent(newKey)}`;
+      } else await collectionPage(root, segment, key, true);
     } catch (e) {
       if (e instanceof FormError) return status.append(notice('error', `${e.path}: ${e.message}`));
       const rest = e.fields?.length ? showApiErrors(el, e.fields, `${spec.section}[${index}].`) : [];

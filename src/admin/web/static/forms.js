@@ -256,9 +256,24 @@ function setPath(obj, path, v) {
   o[segs.at(-1)] = v;
 }
 
+const ACRONYMS = { ms: 'MS', uri: 'URI', ddi: 'DDI', id: 'ID', sip: 'SIP', pin: 'PIN', dnd: 'DND' };
+
 function labelOf(key) {
-  const words = key.replace(/([A-Z])/g, ' $1').toLowerCase();
+  const words = key
+    .replace(/([A-Z])/g, ' $1')
+    .toLowerCase()
+    .split(' ')
+    .map((w) => ACRONYMS[w] ?? w)
+    .join(' ')
+    .replace('MS teams', 'MS Teams');
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Lists one item a line, so a long list reads and edits well. */
+function jsonText(v) {
+  if (Array.isArray(v))
+    return v.length ? `[\n${v.map((x) => `  ${JSON.stringify(x)}`).join(',\n')}\n]` : '[]';
+  return JSON.stringify(v, null, 2);
 }
 
 function build(parent, schema, value, prefix, options, controls, top) {
@@ -280,7 +295,13 @@ function build(parent, schema, value, prefix, options, controls, top) {
     if (top && options.keyFields?.includes(key) && options.editing) attrs.readOnly = true;
     if (isSimpleArray(sub)) {
       kind = 'list';
-      control = h('input', { type: 'text', value: (v ?? []).join(', '), autocomplete: 'off', ...attrs });
+      control = h('input', {
+        type: 'text',
+        class: 'wide',
+        value: (v ?? []).join(', '),
+        autocomplete: 'off',
+        ...attrs,
+      });
     } else if (
       sub.type === 'array' ||
       (sub.type === 'object' && !sub.properties) ||
@@ -289,8 +310,12 @@ function build(parent, schema, value, prefix, options, controls, top) {
       sub.type === undefined
     ) {
       kind = 'json';
-      control = h('textarea', { rows: 4, spellcheck: 'false', ...attrs });
-      control.value = v === undefined ? '' : JSON.stringify(v, null, 1);
+      control = h('textarea', {
+        rows: Math.min(10, Math.max(3, (Array.isArray(v) ? v.length : 1) + 2)),
+        spellcheck: 'false',
+        ...attrs,
+      });
+      control.value = v === undefined ? '' : jsonText(v);
     } else {
       control = inputFor(sub, v, attrs, !required.has(key));
     }
@@ -301,7 +326,7 @@ function build(parent, schema, value, prefix, options, controls, top) {
         path,
         label,
         control,
-        hint: kind === 'json' ? `JSON · ${allowedText(sub)}` : hint,
+        hint: kind === 'json' ? ['JSON', allowedText(sub)].filter(Boolean).join(' · ') : hint,
         schema: kind === 'value' ? sub : undefined,
         required: required.has(key) && !('default' in sub),
       }),
