@@ -49,7 +49,7 @@ import {
   digestResponse,
   formatAuthorization,
 } from '../../src/sip/digest.js';
-import { callIdOf, cseqOf, fromTagOf, toTagOf } from '../../src/sip/fields.js';
+import { callIdOf, fromTagOf } from '../../src/sip/fields.js';
 import { newCallId, newTag } from '../../src/sip/ids.js';
 import {
   isRequest,
@@ -519,6 +519,13 @@ export class SipUa {
     return this.received.filter((r) => r.label === label);
   }
 
+  /** The requests of `method` received (retransmissions included), in order. */
+  requests(method: string): SipRequest[] {
+    return this.got(method)
+      .map((r) => r.message)
+      .filter(isRequest);
+  }
+
   /** Arrival times of `got(label)`. */
   times(label: string): number[] {
     return this.got(label).map((r) => r.at);
@@ -870,6 +877,3 @@ export class PbxHarness {
 export function createPbxHarness(options: PbxHarnessOptions): PbxHarness {
   return new PbxHarness(options);
 }
-
-/** The To tag of a message (for matching dialogs in assertions). */
-export { cseqOf, isRequest, toTagOf };

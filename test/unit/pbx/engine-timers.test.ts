@@ -103,7 +103,7 @@ describe('mobile twinning timers (MT)', () => {
 
     assert.deepEqual(rel(desk.times('INVITE'), t0), [0]);
     assert.deepEqual(rel(carrier.times('INVITE'), t0), [2000]);
-    assert.equal(carrier.got('INVITE')[0]!.message.uri.startsWith('sip:07700900201@10.0.0.100'), true);
+    assert.equal(carrier.requests('INVITE')[0]!.uri.startsWith('sip:07700900201@10.0.0.100'), true);
     assert.equal(call.final, 200);
 
     call.hangUp();
