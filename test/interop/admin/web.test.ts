@@ -295,6 +295,34 @@ describe('admin web page', () => {
     await page.locator('.notice.ok', { hasText: 'applies at once' }).waitFor();
   });
 
+  it('AG-1 the live view shades the answer-guard window and marks a mobile that answered inside it', async () => {
+    // The previous test left Alice with a 2 s guard (dial delay 1 s).
+    await page.locator('#nav a', { hasText: 'Live calls' }).click();
+    await page.locator('.stream-state.live').waitFor();
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-answer', {
+      keys: { ring_ms: 2500 },
+    });
+    const mobile = await peerOn(carrierPort, 'uas-answer-immediately', { name: 'mobile-voicemail' });
+    const caller = await startSipp({
+      scenario: 'uac-invite-auth-bye',
+      remote: server.address,
+      service: '201',
+      auth: { user: '202', pass: 'bob-secret' },
+      keys: { from_user: '202', hold_ms: 1000 },
+      timeoutMs: 20_000,
+      name: 'caller-202-guard',
+    });
+    const call = page.locator('section.call:not(.ended)').first();
+    await call.locator('g.leg[data-reason="mobileTwin"] rect.guard').waitFor();
+    await call.locator('g.leg[data-reason="mobileTwin"] rect.bar.refused').waitFor();
+    await call.locator('g.leg.winner[data-reason="primary"] rect.bar.connected').waitFor();
+    await screenshot('web-live-call-guard.png');
+    const [c, d, m] = await Promise.all([caller.result(), desk.sipp.result(), mobile.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(d.outcome, 'ok', d.errors);
+    assert.equal(m.outcome, 'ok', m.errors);
+  });
+
   it('CFG-2 an unlicensed user’s Mobility tab is greyed out with the reason', async () => {
     await page.goto(`http://127.0.0.1:${server.httpPort}/#/users/203/mobility`);
     await page.locator('.banner.readonly', { hasText: 'unlicensed' }).waitFor();

@@ -80,14 +80,20 @@ export function timeline(call, { now, answeredBy } = {}) {
     const y = AXIS + i * ROW + 4;
     const mid = y + (ROW - 8) / 2;
     const parts = [];
-    const label = `${l.id === winner ? '★ ' : ''}${REASON_LABELS[l.reason] ?? l.reason} ${l.target}`;
+    // A registration reads "201/sip:201@host…": the extension says enough on the axis.
+    const shortTarget = /^\d+\/sips?:/.test(l.target) ? l.target.split('/')[0] : l.target;
+    const label = `${l.id === winner ? '★ ' : ''}${REASON_LABELS[l.reason] ?? l.reason} ${shortTarget}`;
     parts.push(
       s(
         'text',
         { class: 'leg-label', x: 4, y: mid + 4 },
         label.length > 30 ? `${label.slice(0, 29)}…` : label,
       ),
-      s('title', {}, `${l.id}: ${label}${l.rule ? ` (${l.rule})` : ''}`),
+      s(
+        'title',
+        {},
+        `${l.id}: ${REASON_LABELS[l.reason] ?? l.reason} ${l.target}${l.rule ? ` (${l.rule})` : ''}`,
+      ),
     );
     const barH = ROW - 10;
     if (l.placedAt === undefined) {
@@ -142,7 +148,7 @@ export function timeline(call, { now, answeredBy } = {}) {
           }),
           s(
             'text',
-            { class: 'guard-text', x: x(l.placedAt) + 3, y: y + barH + 1 },
+            { class: 'guard-text', x: x(gEnd) - 3, y: mid + 4, 'text-anchor': 'end' },
             `guard ${secs(l.answerGuardMs)}`,
           ),
         );
@@ -164,7 +170,9 @@ export function timeline(call, { now, answeredBy } = {}) {
           parts.push(s('text', { class: 'winner-mark', x: x(l.answeredAt) + 4, y: mid + 5 }, '★ answered'));
       }
     }
-    const endX = x(l.endedAt ?? tNow);
+    // After the bar, and after a guard window that outlasts it.
+    const guardEnd = l.placedAt !== undefined && l.answerGuardMs ? l.placedAt + l.answerGuardMs : 0;
+    const endX = Math.max(x(l.endedAt ?? tNow), guardEnd ? x(guardEnd) : 0);
     const tail = l.endedAt !== undefined ? (l.endReason ?? l.status ?? 'ended') : (l.status ?? '');
     parts.push(s('text', { class: 'end-text', x: endX + 6, y: mid + 4 }, tail));
     return s(
