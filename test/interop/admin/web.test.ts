@@ -335,6 +335,30 @@ describe('admin web page', () => {
     await screenshot('web-mobility-unlicensed.png');
   });
 
+  it('opens every editor: a list, and a form for an entry', async () => {
+    const base = `http://127.0.0.1:${server.httpPort}/`;
+    for (const [hash, heading] of [
+      ['#/hunt-groups', 'Hunt groups'],
+      ['#/short-codes', 'Short codes'],
+      ['#/incoming-routes/+new', 'Incoming routes'],
+      ['#/user-rights/Fixed%20delay', 'User rights'],
+      ['#/users/201/user', 'Alice'],
+      ['#/users/204/effective', 'Dave'],
+      ['#/trunks/carrier', 'Trunks'],
+    ] as const) {
+      await page.goto(base + hash);
+      await page.locator('h1', { hasText: heading }).waitFor();
+    }
+    assert.equal(await input('host').inputValue(), '127.0.0.1');
+    await page.goto(`${base}#/user-rights/Fixed%20delay`);
+    assert.match(await input('locked').inputValue(), /"mobility.mobileDialDelay": 0/);
+    await page.goto(`${base}#/users/204/effective`);
+    await page
+      .locator('table.list tr', { hasText: 'mobility.mobileDialDelay' })
+      .getByText('Fixed delay')
+      .waitFor();
+  });
+
   it('leaves no script errors behind', () => {
     assert.deepEqual(pageErrors, []);
   });
