@@ -253,8 +253,10 @@ export class Call {
       .filter((u): u is User => u !== undefined);
     const groupOwner: StageOwner = {
       ...this.stageOwner(),
-      respond: (code, reason) => this.huntGroupFailed(group, caller, visited, code, reason),
+      respond: (code, reason) =>
+        this.huntGroupFailed(group, caller, hunt.overflowStarted ? overflowNames : visited, code, reason),
     };
+    let overflowNames = visited;
     const hunt = new HuntStage(
       group,
       members,
@@ -264,12 +266,32 @@ export class Call {
         startMember: (stage, user, call) => this.startUser(stage, user, call),
         idleSince: (ext) => this.services.idleSince(ext),
         rotaryCursor: this.services.rotaryCursor,
+        clock: this.services.sip.clock,
       },
       groupOwner,
     );
     this.stage = hunt;
     this.currentUser = undefined;
+    const overflowTime = group.overflow?.time;
+    if (overflowTime !== undefined) {
+      const overflow = this.overflowGroups(group, new Set(visited).add(group.name)).map((g) => ({
+        group: g,
+        members: g.members
+          .map((ext) => this.snapshot.usersByExtension.get(ext))
+          .filter((u): u is User => u !== undefined),
+      }));
+      // Alerted alongside: once they have been, they are not rung again after the group gives up.
+      overflowNames = new Set([...visited, ...overflow.map((o) => o.group.name)]);
+      hunt.overflowAfter(overflowTime * 1000, overflow);
+    }
     hunt.start();
+  }
+
+  /** The group's overflow groups that have not alerted for this call yet. */
+  private overflowGroups(group: HuntGroup, seen: ReadonlySet<string>): HuntGroup[] {
+    return (group.overflow?.groups ?? [])
+      .map((g) => this.snapshot.huntGroupsByName.get(g) ?? this.snapshot.huntGroupsByExtension.get(g))
+      .filter((g): g is HuntGroup => g !== undefined && !seen.has(g.name));
   }
 
   private huntGroupFailed(
@@ -282,9 +304,7 @@ export class Call {
     if (this.phase !== 'routing') return;
     const seen = new Set(visited).add(group.name);
     // Overflow groups take the call next, each once.
-    const overflow = (group.overflow?.groups ?? [])
-      .map((g) => this.snapshot.huntGroupsByName.get(g) ?? this.snapshot.huntGroupsByExtension.get(g))
-      .find((g): g is HuntGroup => g !== undefined && !seen.has(g.name));
+    const overflow = this.overflowGroups(group, seen)[0];
     if (overflow) {
       this.ringHuntGroup(overflow, caller, seen);
       return;

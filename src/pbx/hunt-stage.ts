@@ -12,11 +12,13 @@
  */
 import type { HuntGroup, User } from '../config/index.js';
 import { ANSWERED_ELSEWHERE_REASON, type CallInfo } from '../mobility/index.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { OutboundLeg } from './outbound-leg.js';
 import type { Stage, StageOwner } from './stage.js';
 import type { UserStage } from './user-stage.js';
 
 export interface HuntServices {
+  clock: Clock;
   /** A stage for one member that reports to `owner`; not started yet. */
   memberStage(owner: StageOwner): UserStage;
   /** Starts ringing `user` on `stage` with a hunt-group call. */
@@ -32,6 +34,9 @@ export class HuntStage implements Stage {
   private queue: User[] = [];
   private done = false;
   private failures: number[] = [];
+  private overflowTimer: TimerHandle | undefined;
+  /** The overflow groups' members have been alerted (so they are not rung again after). */
+  overflowStarted = false;
 
   constructor(
     private readonly group: HuntGroup,
@@ -40,6 +45,19 @@ export class HuntStage implements Stage {
     private readonly services: HuntServices,
     private readonly owner: StageOwner,
   ) {}
+
+  /**
+   * Overflow groups whose members also alert after `afterMs` while this group's members
+   * keep alerting (the schema's `overflow.time`); each member alerts under its own group.
+   */
+  overflowAfter(afterMs: number, groups: readonly { group: HuntGroup; members: readonly User[] }[]): void {
+    this.overflowTimer = this.services.clock.setTimer(afterMs, () => {
+      this.overflowTimer = undefined;
+      if (this.done) return;
+      this.overflowStarted = true;
+      for (const { group, members } of groups) for (const m of members) this.ring(m, group);
+    });
+  }
 
   start(): void {
     const order = this.order();
@@ -62,6 +80,7 @@ export class HuntStage implements Stage {
 
   close(reason?: string): void {
     this.done = true;
+    this.overflowTimer?.cancel();
     for (const s of this.running) s.close(reason);
     this.running.clear();
   }
@@ -87,13 +106,13 @@ export class HuntStage implements Stage {
   private next(): void {
     const member = this.queue.shift();
     if (!member) {
-      this.finish(this.failures.includes(486) && this.failures.every((f) => f === 486) ? 486 : 480);
+      if (this.running.size === 0) this.finish(this.failures.every((f) => f === 486) ? 486 : 480);
       return;
     }
     this.ring(member);
   }
 
-  private ring(member: User): void {
+  private ring(member: User, group: HuntGroup = this.group): void {
     let stage: UserStage | undefined;
     const memberOwner: StageOwner = {
       connected: (branch: OutboundLeg, legId: string) => {
@@ -116,13 +135,16 @@ export class HuntStage implements Stage {
     stage = this.services.memberStage(memberOwner);
     this.running.add(stage);
     // Started after it is known: a member who is busy answers "not presented" at once.
-    this.services.startMember(stage, member, { ...this.call, kind: 'huntGroup', huntGroup: this.group.name });
+    this.services.startMember(stage, member, { ...this.call, kind: 'huntGroup', huntGroup: group.name });
   }
 
   private memberDone(stage: UserStage | undefined, code: number): void {
     if (this.done || !stage || !this.running.delete(stage)) return;
     this.failures.push(code);
-    if (this.group.ringMode === 'collective') {
+    if (this.group.ringMode === 'collective' || this.queue.length === 0) {
+      // Done once nobody is left ringing: own members, and overflow members already alerted.
+      // With nobody left, waiting for the overflow time serves no one: fail now, and the
+      // owner moves on to the overflow groups at once.
       if (this.running.size === 0) this.finish(this.failures.every((f) => f === 486) ? 486 : 480);
       return;
     }
@@ -132,6 +154,7 @@ export class HuntStage implements Stage {
   private finish(code: number): void {
     if (this.done) return;
     this.done = true;
+    this.overflowTimer?.cancel();
     this.owner.respond(code, '');
   }
 }
