@@ -33,6 +33,7 @@ export type SippScenarioName =
   | 'uas-answer-immediately'
   | 'uas-never-answer'
   | 'uas-busy'
+  | 'uas-503'
   | 'uas-reject-403-cause21'
   | 'uas-silent'
   | 'uas-options-responder'
@@ -61,6 +62,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-answer-immediately': {},
   'uas-never-answer': {},
   'uas-busy': {},
+  'uas-503': {},
   'uas-reject-403-cause21': {},
   'uas-silent': { silent_ms: '4000' },
   'uas-options-responder': {},
