@@ -4,10 +4,10 @@
  * arrive) the call engine and the admin API. Nothing below this file knows how the
  * others are put together.
  */
-import { Registry } from 'prom-client';
 import { type AdminServer, ensureAdminAccount, startAdminServer } from './admin/index.js';
 import type { ConfigSnapshot, Directory } from './config/index.js';
 import { createRtpRelay } from './media/index.js';
+import { createSipMetrics, outcomeLabel } from './metrics.js';
 import { type CdrSink, createStoreCdrSink } from './pbx/cdr.js';
 import { type CallEngine, createCallEngine } from './pbx/engine.js';
 import { withChanges } from './pbx/short-codes.js';
@@ -73,6 +73,8 @@ export interface TwinlineServer {
   readonly cdrs: CdrSink;
   /** The admin API's address, when it was started. */
   readonly http: { address: string; port: number } | undefined;
+  /** Refuses new calls (503) and resolves when calls in progress have ended, or after `boundMs`. */
+  drain(boundMs: number): Promise<void>;
   /** Stops taking messages, ends timers and closes the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -81,6 +83,11 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
   const store = openSqliteStore({ dataDir: options.dataDir, clock });
+  const metrics = createSipMetrics(
+    () => store.bindings.all().filter((b) => b.expiresAt > clock.wallNow()).length,
+  );
+  let draining = false;
+
   // CFG-4: one live configuration, validated by the config model, applied without restart.
   const config = openDirectoryConfig(store, { seed: options.seed, logger, clock });
 
@@ -142,7 +149,10 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
         onResponse: (res) => {
           if (res.status >= 200) settle(true);
         },
-        onTimeout: () => settle(false),
+        onTimeout: () => {
+          metrics.transactionTimeouts.inc();
+          settle(false);
+        },
         onTransportError: () => settle(false),
       });
     });
@@ -170,6 +180,7 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     throttleByUser: createThrottle(clock),
     logger,
     onChange: (aor) => syncQualify(aor),
+    onAuthFailure: () => metrics.authFailures.inc({ method: 'REGISTER' }),
   });
 
   /** Keeps the qualifier's contacts equal to the user's live bindings. */
@@ -222,6 +233,8 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     throttle: createThrottle(clock),
     cdr: cdrs,
     relay,
+    onAuthFailure: () => metrics.authFailures.inc({ method: 'INVITE' }),
+    draining: () => draining,
     applyUserChange(extension, changes) {
       const doc = config.document();
       const users = doc.users.map((u) => (String(u.extension) === extension ? withChanges(u, changes) : u));
@@ -229,6 +242,14 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
       return result.ok ? { ok: true } : { ok: false, errors: result.errors };
     },
     localHost: options.sip.address.includes(':') ? `[${options.sip.address}]` : options.sip.address,
+  });
+
+  engine.subscribe((event) => {
+    metrics.activeCalls.set(engine.calls().length);
+    if (event.type !== 'callEnded') return;
+    metrics.calls.inc({ outcome: event.call.answeredAt === undefined ? 'unanswered' : 'answered' });
+    for (const leg of event.call.legs)
+      metrics.legs.inc({ reason: leg.reason, outcome: outcomeLabel(leg.endReason) });
   });
 
   const policy = { supportedExtensions: [] as string[] };
@@ -301,8 +322,10 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     port: options.sip.port,
     events: {
       onMessage: (inbound, transport) => transactions.handleInbound(inbound, transport),
-      onRejected: (info) =>
-        logger.debug({ source: info.source, status: info.status, reason: info.reason }, 'malformed message'),
+      onRejected: (info) => {
+        metrics.malformed.inc({ status: String(info.status) });
+        logger.debug({ source: info.source, status: info.status, reason: info.reason }, 'malformed message');
+      },
       onTransportError: (err, peer) => {
         logger.debug({ err, peer }, 'transport error');
         transactions.reportTransportError(peer, err);
@@ -320,7 +343,7 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
         store,
         clock,
         logger,
-        metrics: new Registry(),
+        metrics: metrics.registry,
         ready: () => transports !== undefined,
         calls: engine,
         cdrs,
@@ -355,8 +378,25 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     get http() {
       return admin ? { address: admin.address, port: admin.port } : undefined;
     },
+    drain(boundMs) {
+      // Stop taking calls; let the ones in progress finish, up to the bound.
+      draining = true;
+      if (engine.calls().length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const bound = clock.setTimer(boundMs, done);
+        const unsubscribe = engine.subscribe(() => {
+          if (engine.calls().length === 0) done();
+        });
+        function done() {
+          bound.cancel();
+          unsubscribe();
+          resolve();
+        }
+      });
+    },
     stop() {
       stopped ??= (async () => {
+        draining = true;
         sweepTimer.cancel();
         refreshTimer.cancel();
         engine.abortAll();

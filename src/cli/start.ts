@@ -24,6 +24,10 @@ export async function startCommand(options: StartOptions): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  // Graceful: no new calls, calls in progress may finish (up to 30 s), then stop.
+  const calls = server.engine.calls().length;
+  if (calls > 0) logger.info({ calls }, 'waiting for calls in progress to end (at most 30 s)');
+  await server.drain(30_000);
   await server.stop();
   logger.info('stopped');
   return 0;

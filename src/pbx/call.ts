@@ -89,6 +89,9 @@ export interface BranchRecord {
 
 const MAX_DIVERSIONS = 5;
 
+/** A trunk that has not answered an INVITE at all within this is taken as down (decision). */
+export const TRUNK_SILENCE_LIMIT_MS = 4000;
+
 function divertReasonToSip(reason: DivertReason): DiversionReason {
   switch (reason) {
     case 'forwardUnconditional':
@@ -658,7 +661,8 @@ export class Call {
       },
       onRequest: (_leg, tx) => this.relay(tx, this.caller),
     };
-    return new OutboundLeg(this.services.sip, id, request, peer, wrapped, retry);
+    const leg = new OutboundLeg(this.services.sip, id, request, peer, wrapped, retry);
+    return trunk ? leg.failIfSilentFor(TRUNK_SILENCE_LIMIT_MS) : leg;
   }
 
   private end(outcome: string): void {

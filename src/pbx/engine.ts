@@ -36,6 +36,10 @@ export interface CallEngineOptions {
   throttle: Throttle;
   cdr: CdrSink;
   localHost: string;
+  /** Told after every failed INVITE authentication (metrics). */
+  onAuthFailure?(): void;
+  /** While true, new calls are refused with 503 (the server is shutting down). */
+  draining?(): boolean;
   /** Media for calls twinline answers itself (feature-code confirmation tones). */
   relay: RtpRelay;
   /** Stores changes to a user's own settings as that user (UR-1 locks hold). */
@@ -198,6 +202,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     if (!verdict.ok) {
       if (verdict.why !== 'no-credentials' && !verdict.stale) {
         options.throttle.failed(sourceKey);
+        options.onAuthFailure?.();
         logger.warn(
           { source: tx.source, why: verdict.why, callId: request.headers.get('call-id') },
           'INVITE authentication failed',
@@ -220,6 +225,13 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
   function handleInvite(tx: ServerInviteTransaction): void {
     const snapshot = options.snapshot();
     const request = tx.request;
+    if (options.draining?.()) {
+      // Graceful shutdown: no new calls; RFC 3261 §21.5.4 503 with Retry-After.
+      const res = createResponse(request, 503, 'Shutting Down');
+      res.headers.append('Retry-After', '30');
+      tx.respond(res);
+      return;
+    }
     const who = admit(tx, snapshot);
     if (!who) return;
     const dialled = dialledOf(request.uri) ?? '';

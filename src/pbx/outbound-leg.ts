@@ -20,6 +20,7 @@ import { makeResponse, type SipRequest, type SipResponse } from '../sip/message.
 import { createResponse } from '../sip/response.js';
 import type { ClientInviteTransaction, ServerTransaction } from '../sip/transaction/index.js';
 import type { Endpoint } from '../sip/transport/types.js';
+import type { TimerHandle } from '../util/clock.js';
 import type { DialogOwner, SipContext } from './sip-context.js';
 
 export type OutboundState =
@@ -71,6 +72,10 @@ export class OutboundLeg implements DialogOwner {
   sentAt: number;
   private retried = false;
   private cancelReason: string | undefined;
+  private silenceLimitMs: number | undefined;
+  private silenceStatus = 503;
+  private silenceTimer: TimerHandle | undefined;
+  private heard = false;
 
   /**
    * @param retry asked once when the branch fails before any answer: a new INVITE to
@@ -103,7 +108,28 @@ export class OutboundLeg implements DialogOwner {
     return this.earlyTags.size;
   }
 
+  /**
+   * Gives up on a peer that has not answered anything (not even 100 Trying) within
+   * `ms`, failing with `status` (503: the trunk is unavailable): a trunk that is down
+   * should send the call down its failure path now, not after Timer B's 32 s.
+   * (decision; the transaction is dropped with the branch.)
+   */
+  failIfSilentFor(ms: number, status = 503): this {
+    this.silenceLimitMs = ms;
+    this.silenceStatus = status;
+    return this;
+  }
+
   start(): void {
+    this.heard = false;
+    if (this.silenceLimitMs !== undefined) {
+      this.silenceTimer?.cancel();
+      this.silenceTimer = this.ctx.clock.setTimer(this.silenceLimitMs, () => {
+        if (this.heard || (this.current !== 'calling' && this.current !== 'cancelling')) return;
+        this.tx?.dispose();
+        this.fail(this.silenceStatus);
+      });
+    }
     const callId = this.invite.headers.get('call-id') ?? '';
     const fromTag = /;\s*tag=([^;>\s]+)/i.exec(this.invite.headers.get('from') ?? '')?.[1] ?? '';
     this.release = this.ctx.ownInvite(callId, fromTag, this);
@@ -221,6 +247,8 @@ export class OutboundLeg implements DialogOwner {
   }
 
   private onResponse(res: SipResponse): void {
+    this.heard = true;
+    this.silenceTimer?.cancel();
     if (res.status < 200) {
       if (res.status === 100) return;
       const tag = /;\s*tag=([^;>\s]+)/i.exec(res.headers.get('to') ?? '')?.[1];
@@ -279,6 +307,7 @@ export class OutboundLeg implements DialogOwner {
   }
 
   private cleanup(): void {
+    this.silenceTimer?.cancel();
     this.release?.();
     this.release = undefined;
   }

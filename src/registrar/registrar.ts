@@ -34,6 +34,8 @@ export interface RegistrarOptions {
   maxContactsPerUser?: number;
   /** Told after every change of a user's bindings. */
   onChange?(aor: string): void;
+  /** Told after every failed authentication (metrics). */
+  onAuthFailure?(): void;
 }
 
 export interface Registrar {
@@ -162,6 +164,7 @@ export function createRegistrar(options: RegistrarOptions): Registrar {
         options.throttleBySource.failed(sourceKey);
         if (aor) options.throttleByUser.failed(aor);
         logger.warn({ source: sourceKey, user: aor, why: verdict.why }, 'register authentication failed');
+        options.onAuthFailure?.();
         // Unknown user and wrong password look the same from outside.
         return challenge(request, false);
       }
