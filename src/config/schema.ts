@@ -149,6 +149,12 @@ export const SystemSchema = z.strictObject({
     .meta(meta(`a list of licence levels (${LICENCE_LEVELS.join(', ')})`))
     .default(['mobile-worker', 'power-user', 'uc-user']),
   qualify: QualifySchema.prefault({}),
+  /**
+   * Connected calls are probed with an in-dialog OPTIONS to both parties this often; a
+   * party that answers 481 or nothing within 4 s is gone, and the call is cleared
+   * (decision: a vanished peer never leaves a call hanging). 0 = off.
+   */
+  callKeepAliveSeconds: z.int().min(0).max(3600).meta(meta('0 (off) or 1–3600 seconds')).default(30),
 });
 export type SystemSettings = z.output<typeof SystemSchema>;
 

@@ -26,6 +26,7 @@ import type { Binding } from '../registrar/bindings.js';
 import type { SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
+import type { TimerHandle } from '../util/clock.js';
 import {
   buildBranchInvite,
   type Diversion,
@@ -89,6 +90,9 @@ export interface BranchRecord {
 
 const MAX_DIVERSIONS = 5;
 
+/** How long a keep-alive OPTIONS may go unanswered before its party counts as gone. */
+export const KEEPALIVE_ANSWER_MS = 4000;
+
 /** A trunk that has not answered an INVITE at all within this is taken as down (decision). */
 export const TRUNK_SILENCE_LIMIT_MS = 4000;
 
@@ -127,6 +131,7 @@ export class Call {
   answeredAt: number | undefined;
   outcome = 'routing';
   private readonly userStates: { user: string; stage: UserStage }[] = [];
+  private keepAliveTimer: TimerHandle | undefined;
 
   constructor(
     private readonly services: CallServices,
@@ -428,6 +433,7 @@ export class Call {
     if (owner) this.currentUser = owner.user;
     this.answeredAt = this.services.sip.clock.wallNow();
     this.services.changed(this);
+    this.keepAlive(this.snapshot.system.callKeepAliveSeconds * 1000);
     this.outcome = `answered ${legId}`;
   }
 
@@ -665,9 +671,49 @@ export class Call {
     return trunk ? leg.failIfSilentFor(TRUNK_SILENCE_LIMIT_MS) : leg;
   }
 
+  /**
+   * Probes both parties of the connected call every `intervalMs` with an in-dialog
+   * OPTIONS; one that answers 481 or nothing within KEEPALIVE_ANSWER_MS has vanished
+   * (no BYE will ever come), so the other side is hung up and the call ends.
+   */
+  private keepAlive(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    const clock = this.services.sip.clock;
+    const probe = (party: { request(m: string): Promise<SipResponse> }) =>
+      new Promise<boolean>((resolve) => {
+        const bound = clock.setTimer(KEEPALIVE_ANSWER_MS, () => resolve(false));
+        party.request('OPTIONS').then((res) => {
+          bound.cancel();
+          resolve(res.status !== 481 && res.status !== 408);
+        });
+      });
+    const tick = () => {
+      this.keepAliveTimer = undefined;
+      const bridged = this.bridged;
+      if (this.phase !== 'connected' || !bridged) return;
+      Promise.all([probe(this.caller), probe(bridged)]).then(([callerAlive, calleeAlive]) => {
+        if (this.phase !== 'connected') return;
+        if (callerAlive && calleeAlive) {
+          this.keepAliveTimer = clock.setTimer(intervalMs, tick);
+          return;
+        }
+        this.services.sip.logger.info(
+          { callId: this.callId, callerAlive, calleeAlive },
+          'a party vanished: call cleared',
+        );
+        if (callerAlive) this.caller.hangUp();
+        if (calleeAlive) bridged.hangUp();
+        this.stage?.callerHangup();
+        this.end('party vanished');
+      });
+    };
+    this.keepAliveTimer = clock.setTimer(intervalMs, tick);
+  }
+
   private end(outcome: string): void {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
+    this.keepAliveTimer?.cancel();
     if (this.outcome === 'routing' || outcome !== 'completed') this.outcome = outcome;
     this.stage?.close();
     const now = this.services.sip.clock.wallNow();

@@ -143,7 +143,10 @@ export class InboundLeg implements DialogOwner {
   /** Sends an in-dialog request to the caller and resolves with its final response. */
   request(method: string, body?: Buffer, contentType?: string): Promise<SipResponse> {
     const dialog = this.dialog;
-    if (!dialog || this.current !== 'confirmed') return Promise.resolve(createResponse(this.tx.request, 481));
+    // The dialog is confirmed once our 2xx is sent (RFC 3261 §12.1.1), ACK or not.
+    if (!dialog || (this.current !== 'confirmed' && this.current !== 'answering')) {
+      return Promise.resolve(createResponse(this.tx.request, 481));
+    }
     const headers: [string, string][] = [];
     if (body?.length && contentType) headers.push(['Content-Type', contentType]);
     if (method === 'INVITE') headers.push(['Contact', this.ctx.contact(this.peer.protocol)]);
