@@ -11,6 +11,14 @@
  */
 import type { ConfigSnapshot, HuntGroup, Trunk, User } from '../config/index.js';
 import {
+  anchorSdp,
+  createToneSource,
+  describeSdp,
+  promptTone,
+  type RelaySession,
+  type RtpRelay,
+} from '../media/index.js';
+import {
   type CallerIdPresentation,
   type CallInfo,
   type CallRequest,
@@ -69,6 +77,8 @@ export interface CallServices {
   rotaryCursor: Map<string, number>;
   /** Something about the call changed (live view). */
   changed(call: Call): void;
+  /** RTP relay for legs that need twinline in the media path (CONF-1, MCC). */
+  relay: RtpRelay;
   /** twinline's own domain and host for identities. */
   domain: string;
   localHost: string;
@@ -132,6 +142,8 @@ export class Call {
   outcome = 'routing';
   private readonly userStates: { user: string; stage: UserStage }[] = [];
   private keepAliveTimer: TimerHandle | undefined;
+  /** Relay sessions of anchored branches: side a = the caller, side b = the branch. */
+  private readonly media = new Map<OutboundLeg, { session: RelaySession; dtmf?: { stop(): void } }>();
 
   constructor(
     private readonly services: CallServices,
@@ -414,6 +426,7 @@ export class Call {
         }
       },
       cleared: (reason) => this.end(reason),
+      confirm: (branch, onDigit) => this.confirm(branch, onDigit),
     };
   }
 
@@ -426,7 +439,23 @@ export class Call {
     this.bridged = branch;
     branch.accept();
     const answer = branch.answerBody;
-    this.caller.answer(answer?.body ?? Buffer.alloc(0), answer?.contentType);
+    const anchored = this.media.get(branch);
+    if (anchored && answer) {
+      // The caller talks to the relay's side a; the relay forwards to the branch.
+      anchored.dtmf?.stop();
+      const offer = describeSdp(this.caller.invite.body.toString('utf8'));
+      if (offer)
+        anchored.session.setRemote('a', {
+          address: offer.address,
+          port: offer.port,
+          rtcpPort: offer.rtcpPort,
+        });
+      anchored.session.markEstablished();
+      const sdp = anchorSdp(answer.body.toString('utf8'), anchored.session.local('a'));
+      this.caller.answer(Buffer.from(sdp), 'application/sdp');
+    } else {
+      this.caller.answer(answer?.body ?? Buffer.alloc(0), answer?.contentType);
+    }
     const owner = this.userStates.find((u) => u.stage.connectedBranch(legId) === branch);
     const plan = owner?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
     this.connectedReason = plan?.reason ?? 'direct';
@@ -504,6 +533,56 @@ export class Call {
     };
   }
 
+  /**
+   * Puts the relay between the caller and `leg`: the leg's INVITE offers the relay's
+   * side b; the leg's answer tells the relay where the leg's media is.
+   */
+  private anchor(leg: OutboundLeg): OutboundLeg {
+    const offer = this.caller.invite.body.toString('utf8');
+    return leg.prepareWith(async () => {
+      const session = await this.services.relay.createSession({
+        id: `${this.callId}/${leg.id}`,
+        onTimeout: () => this.mediaTimedOut(leg),
+      });
+      this.media.set(leg, { session });
+      leg.invite.body = Buffer.from(anchorSdp(offer, session.local('b')));
+    });
+  }
+
+  /** The branch's answer SDP, once it answered, as the relay's side b. */
+  private latchBranch(leg: OutboundLeg): void {
+    const m = this.media.get(leg);
+    const answer = leg.answerBody ? describeSdp(leg.answerBody.body.toString('utf8')) : undefined;
+    if (m && answer)
+      m.session.setRemote('b', { address: answer.address, port: answer.port, rtcpPort: answer.rtcpPort });
+  }
+
+  /** CONF-1: the prompt to the answered leg, and its digits reported. */
+  private confirm(branch: OutboundLeg, onDigit: (digit: string) => void): boolean {
+    const m = this.media.get(branch);
+    const answer = branch.answerBody ? describeSdp(branch.answerBody.body.toString('utf8')) : undefined;
+    if (!m || !answer) return false;
+    const codec = answer.pcmu !== undefined ? 'PCMU' : 'PCMA';
+    const payloadType = (codec === 'PCMU' ? answer.pcmu : answer.pcma) ?? 0;
+    m.session.play('b', createToneSource(promptTone(), { codec, payloadType }), { holdOther: true });
+    m.dtmf?.stop();
+    m.dtmf = m.session.detectDtmf('b', {
+      payloadType: answer.telephoneEvent?.payloadType ?? 101,
+      onDigit: (e) => onDigit(e.digit),
+    });
+    return true;
+  }
+
+  /** An anchored call whose media stopped (a vanished peer): cleared. */
+  private mediaTimedOut(leg: OutboundLeg): void {
+    if (this.phase !== 'connected' || this.bridged !== leg) return;
+    this.services.sip.logger.info({ callId: this.callId, leg: leg.id }, 'media timeout: call cleared');
+    this.caller.hangUp();
+    leg.hangUp();
+    this.stage?.callerHangup();
+    this.end('media timeout');
+  }
+
   /** The SIP branches for one plan leg. */
   private branchesFor(plan: LegPlan, events: OutboundEvents): OutboundLeg[] | { failed: number } {
     const t = plan.target;
@@ -543,19 +622,19 @@ export class Call {
         if (r.kind === 'trunk') {
           const { requestUri, peer } = trunkTarget(r.trunk, r.number);
           const from = plan.callerId.kind === 'trunkDefault' ? { number: r.trunk.ownNumber ?? '' } : identity;
-          return [
-            this.branch(
-              id,
-              requestUri,
-              peer,
-              from,
-              r.trunk,
-              diversion,
-              events,
-              `${plan.reason} ${t.dialString}`,
-              plan.reason,
-            ),
-          ];
+          const leg = this.branch(
+            id,
+            requestUri,
+            peer,
+            from,
+            r.trunk,
+            diversion,
+            events,
+            `${plan.reason} ${t.dialString}`,
+            plan.reason,
+          );
+          // CONF-1 (and MCC, MCC-2) need twinline in the leg's media path.
+          return [plan.confirm || plan.mobileCallControl ? this.anchor(leg) : leg];
         }
         return { failed: 404 };
       }
@@ -647,6 +726,7 @@ export class Call {
       },
       onAnswered: (leg, res) => {
         record.answeredAt = this.services.sip.clock.wallNow();
+        this.latchBranch(leg);
         events.onAnswered(leg, res);
         this.services.changed(this);
       },
@@ -714,6 +794,8 @@ export class Call {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
     this.keepAliveTimer?.cancel();
+    for (const m of this.media.values()) void m.session.close();
+    this.media.clear();
     if (this.outcome === 'routing' || outcome !== 'completed') this.outcome = outcome;
     this.stage?.close();
     const now = this.services.sip.clock.wallNow();

@@ -154,6 +154,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
   };
   const services = {
     sip,
+    relay: options.relay,
     idleSince: (ext: string) => lastCallEnded.get(ext) ?? 0,
     rotaryCursor: new Map<string, number>(),
     devices,

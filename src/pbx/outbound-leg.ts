@@ -76,6 +76,7 @@ export class OutboundLeg implements DialogOwner {
   private silenceStatus = 503;
   private silenceTimer: TimerHandle | undefined;
   private heard = false;
+  private prepare: (() => Promise<void>) | undefined;
 
   /**
    * @param retry asked once when the branch fails before any answer: a new INVITE to
@@ -120,7 +121,27 @@ export class OutboundLeg implements DialogOwner {
     return this;
   }
 
+  /**
+   * Work to finish before the INVITE is sent (allocating relay ports and anchoring the
+   * SDP). A failure fails the branch with 503.
+   */
+  prepareWith(prepare: () => Promise<void>): this {
+    this.prepare = prepare;
+    return this;
+  }
+
   start(): void {
+    const prepare = this.prepare;
+    if (prepare) {
+      this.prepare = undefined;
+      prepare().then(
+        () => {
+          if (this.current === 'calling') this.start();
+        },
+        () => this.fail(503),
+      );
+      return;
+    }
     this.heard = false;
     if (this.silenceLimitMs !== undefined) {
       this.silenceTimer?.cancel();

@@ -13,6 +13,11 @@ export interface StageOwner {
   respond(code: number, reason: string): void;
   hangupCaller(): void;
   cleared(reason: string): void;
+  /**
+   * CONF-1: plays the prompt to the answered `branch` and reports its DTMF digits;
+   * false when the branch has no anchored media.
+   */
+  confirm?(branch: OutboundLeg, onDigit: (digit: string) => void): boolean;
 }
 
 export interface Stage {

@@ -139,11 +139,18 @@ export class UserStage implements Stage {
         this.timers.get(c.timer)?.cancel();
         this.timers.delete(c.timer);
         return;
-      case 'confirmPrompt':
-        // CONF-1 needs the media path (src/media); until a leg is anchored, the prompt
-        // cannot be played and the confirm timer ends the leg as unconfirmed.
-        this.logger.warn({ leg: c.leg }, 'keypress confirmation needs media anchoring; leg will time out');
+      case 'confirmPrompt': {
+        // CONF-1: the prompt and the keypress travel on the leg's anchored media.
+        const branch = this.groups.get(c.leg)?.answered;
+        const leg = c.leg;
+        const ok =
+          branch &&
+          this.owner.confirm?.(branch, (digit) =>
+            this.event({ type: 'digit', at: this.elapsed(), leg, digit }),
+          );
+        if (!ok) this.logger.warn({ leg }, 'keypress confirmation needs an anchored leg; it will time out');
         return;
+      }
       case 'connect': {
         const branch = this.groups.get(c.leg)?.answered;
         if (branch) this.owner.connected(branch, c.leg);

@@ -29,6 +29,7 @@ export type SippScenarioName =
   | 'uac-register-digest'
   | 'uac-invite-auth-bye'
   | 'uas-cli-screening'
+  | 'uas-answer-press-1'
   | 'uas-answer'
   | 'uas-answer-immediately'
   | 'uas-never-answer'
@@ -58,6 +59,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uac-register-digest': { user: 'sipp', password: 'password', expires: '3600' }, // + domain
   'uac-invite-auth-bye': { from_user: 'sipp', domain: 'twinline', hold_ms: '200' },
   'uas-cli-screening': { ring_ms: '200' },
+  'uas-answer-press-1': { ring_ms: '200', press_after_ms: '500' },
   'uas-answer': { ring_ms: '200' },
   'uas-answer-immediately': {},
   'uas-never-answer': {},
