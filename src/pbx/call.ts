@@ -17,6 +17,7 @@ import {
   promptTone,
   type RelaySession,
   type RtpRelay,
+  type SdpAudio,
 } from '../media/index.js';
 import {
   type CallerIdPresentation,
@@ -43,6 +44,7 @@ import {
   trunkTarget,
   uriTarget,
 } from './branch-requests.js';
+import { type Consultation, MobileCallControl } from './call-control.js';
 import { isCallerIdRejection } from './caller-id.js';
 import { resolveDialled } from './dialplan.js';
 import { HuntStage } from './hunt-stage.js';
@@ -143,7 +145,10 @@ export class Call {
   private readonly userStates: { user: string; stage: UserStage }[] = [];
   private keepAliveTimer: TimerHandle | undefined;
   /** Relay sessions of anchored branches: side a = the caller, side b = the branch. */
-  private readonly media = new Map<OutboundLeg, { session: RelaySession; dtmf?: { stop(): void } }>();
+  private readonly media = new Map<
+    OutboundLeg,
+    { session: RelaySession; dtmf?: { stop(): void }; control?: MobileCallControl }
+  >();
 
   constructor(
     private readonly services: CallServices,
@@ -453,6 +458,11 @@ export class Call {
       anchored.session.markEstablished();
       const sdp = anchorSdp(answer.body.toString('utf8'), anchored.session.local('a'));
       this.caller.answer(Buffer.from(sdp), 'application/sdp');
+      const connectedPlan = this.userStates
+        .find((u) => u.stage.connectedBranch(legId) === branch)
+        ?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
+      if (connectedPlan?.mobileCallControl && offer)
+        this.startCallControl(branch, anchored, offer, connectedPlan.onBehalfOf);
     } else {
       this.caller.answer(answer?.body ?? Buffer.alloc(0), answer?.contentType);
     }
@@ -573,6 +583,106 @@ export class Call {
     return true;
   }
 
+  /** MCC-1: `**` on the connected mobile leg gives dial tone; the user dials as themselves. */
+  private startCallControl(
+    branch: OutboundLeg,
+    anchored: { session: RelaySession; control?: MobileCallControl },
+    held: SdpAudio,
+    user: string,
+  ): void {
+    const mobileSdp = branch.answerBody?.body.toString('utf8') ?? '';
+    const mobile = describeSdp(mobileSdp);
+    if (!mobile) return;
+    const codec = mobile.pcmu !== undefined ? 'PCMU' : 'PCMA';
+    anchored.control = new MobileCallControl({
+      session: anchored.session,
+      clock: this.services.sip.clock,
+      logger: this.services.sip.logger.child({ callId: this.callId, user }),
+      codec,
+      payloadType: (codec === 'PCMU' ? mobile.pcmu : mobile.pcma) ?? 0,
+      telephoneEventPayloadType: mobile.telephoneEvent?.payloadType ?? 101,
+      heldParty: { address: held.address, port: held.port, rtcpPort: held.rtcpPort },
+      dial: (digits, events) =>
+        this.consult(user, digits, anchorSdp(mobileSdp, anchored.session.local('a')), events),
+    });
+  }
+
+  /** A call the user dials from the mobile (MCC-1), offered the relay's side a. */
+  private consult(
+    user: string,
+    digits: string,
+    offer: string,
+    events: { connected(media: { address: string; port: number; rtcpPort?: number }): void; ended(): void },
+  ): Consultation | undefined {
+    const r = resolveDialled(this.snapshot, digits);
+    const me = this.snapshot.usersByExtension.get(user);
+    const identity: Identity = { number: user, name: me?.name };
+    let winner: OutboundLeg | undefined;
+    const stage = new PlainStage(this.services.sip.clock, {
+      connected: (leg) => {
+        winner = leg;
+        leg.accept();
+        const media = leg.answerBody ? describeSdp(leg.answerBody.body.toString('utf8')) : undefined;
+        if (media) events.connected({ address: media.address, port: media.port, rtcpPort: media.rtcpPort });
+      },
+      divert: () => events.ended(),
+      respond: () => events.ended(),
+      hangupCaller: () => events.ended(),
+      cleared: () => events.ended(),
+    });
+    const body = Buffer.from(offer);
+    let legs: OutboundLeg[];
+    if (r.kind === 'user') {
+      legs = this.services
+        .devices(r.user.extension)
+        .map((b, i) =>
+          this.branch(
+            `C${i + 1}`,
+            b.contact,
+            b.source,
+            identity,
+            undefined,
+            undefined,
+            stage.events,
+            `consult ${digits}`,
+            'direct',
+            body,
+          ),
+        );
+    } else if (r.kind === 'trunk') {
+      const { requestUri, peer } = trunkTarget(r.trunk, r.number);
+      const from = { number: r.trunk.ownNumber ?? user, name: me?.name };
+      legs = [
+        this.branch(
+          'C1',
+          requestUri,
+          peer,
+          from,
+          r.trunk,
+          undefined,
+          stage.events,
+          `consult ${digits}`,
+          'trunk',
+          body,
+        ),
+      ];
+    } else {
+      return undefined;
+    }
+    if (legs.length === 0) return undefined;
+    this.services.sip.logger.info(
+      { callId: this.callId, user, digits },
+      'mobile call control: consultation call',
+    );
+    stage.start(legs);
+    return {
+      hangUp: () => {
+        stage.close();
+        winner?.hangUp();
+      },
+    };
+  }
+
   /** An anchored call whose media stopped (a vanished peer): cleared. */
   private mediaTimedOut(leg: OutboundLeg): void {
     if (this.phase !== 'connected' || this.bridged !== leg) return;
@@ -680,6 +790,7 @@ export class Call {
     events: OutboundEvents,
     target: string,
     reason = 'direct',
+    offer?: Buffer,
   ): OutboundLeg {
     const invite = this.caller.invite;
     const maxForwards = Math.max(0, Number(invite.headers.get('max-forwards') ?? 70) - 1);
@@ -691,8 +802,8 @@ export class Call {
         assertIdentity: trunk?.callerIdPolicy === 'pai',
         diversion,
         diversionHeader: trunk?.diversionHeader ?? 'diversion',
-        body: invite.body,
-        contentType: invite.headers.get('content-type'),
+        body: offer ?? invite.body,
+        contentType: offer ? 'application/sdp' : invite.headers.get('content-type'),
         maxForwards,
         localHost: this.services.localHost,
         contact: this.services.sip.contact(peer.protocol),
@@ -794,7 +905,10 @@ export class Call {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
     this.keepAliveTimer?.cancel();
-    for (const m of this.media.values()) void m.session.close();
+    for (const m of this.media.values()) {
+      m.control?.close();
+      void m.session.close();
+    }
     this.media.clear();
     if (this.outcome === 'routing' || outcome !== 'completed') this.outcome = outcome;
     this.stage?.close();

@@ -30,6 +30,7 @@ export type SippScenarioName =
   | 'uac-invite-auth-bye'
   | 'uas-cli-screening'
   | 'uas-answer-press-1'
+  | 'uas-answer-mcc'
   | 'uas-answer'
   | 'uas-answer-immediately'
   | 'uas-never-answer'
@@ -60,6 +61,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uac-invite-auth-bye': { from_user: 'sipp', domain: 'twinline', hold_ms: '200' },
   'uas-cli-screening': { ring_ms: '200' },
   'uas-answer-press-1': { ring_ms: '200', press_after_ms: '500' },
+  'uas-answer-mcc': { ring_ms: '200', press_after_ms: '500' },
   'uas-answer': { ring_ms: '200' },
   'uas-answer-immediately': {},
   'uas-never-answer': {},

@@ -1,0 +1,98 @@
+/**
+ * Mobile Call Control on real SIP and RTP (MCC-1, MCC-2): a call answered on the mobile
+ * twin leg runs through twinline's relay; the user keys `**`, gets dial tone, dials 203#,
+ * and twinline places that call as the user while the caller is held. When 203 hangs up
+ * the held caller is back, and the caller's hang-up ends the mobile leg.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { peerOn, registeredPhone } from '../../support/phones.js';
+import { freeUdpPort } from '../../support/ports.js';
+import { stopAllProcesses } from '../../support/processes.js';
+import { received, startSipp } from '../../support/sipp.js';
+import { startTwinline, type TwinlineProcess } from '../../support/twinline.js';
+
+let server: TwinlineProcess;
+let carrierPort: number;
+
+before(async () => {
+  carrierPort = await freeUdpPort();
+  server = await startTwinline({
+    configYaml: `
+system:
+  timeZone: Europe/London
+users:
+  - extension: '201'
+    name: Alice
+    password: alice-secret
+    licence: mobile-worker
+    voicemail: { enabled: false }
+    mobility:
+      mobilityFeatures: true
+      mobileTwinning: true
+      twinnedMobileNumber: '907700900201'
+      mobileDialDelay: 0
+      mobileCallControl: true
+  - { extension: '202', name: Bob, password: bob-secret }
+  - { extension: '203', name: Carol, password: carol-secret }
+trunks:
+  - { name: carrier, kind: carrier, host: 127.0.0.1, port: ${carrierPort}, ownNumber: '441632960000' }
+`,
+  });
+});
+after(async () => {
+  await server?.stop();
+  await stopAllProcesses();
+});
+
+describe('Mobile Call Control', () => {
+  it('MCC-1 ** on the answered mobile gives dial tone; 203# is called as the user while the caller is held, and the caller is back when 203 hangs up', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
+    const carol = await registeredPhone(server, '203', 'carol-secret', 'uas-answer-then-bye', {
+      keys: { ring_ms: 200, hold_ms: 500 },
+    });
+    const mobile = await peerOn(carrierPort, 'uas-answer-mcc', {
+      keys: { ring_ms: 100, press_after_ms: 300 },
+      name: 'mobile-mcc',
+      timeoutMs: 30_000,
+    });
+    const caller = await startSipp({
+      scenario: 'uac-invite-auth-bye',
+      remote: server.address,
+      service: '201',
+      auth: { user: '202', pass: 'bob-secret' },
+      keys: { from_user: '202', hold_ms: 7000 },
+      timeoutMs: 30_000,
+      name: 'caller-202',
+    });
+    const [c, d, k, m] = await Promise.all([
+      caller.result(),
+      desk.sipp.result(),
+      carol.sipp.result(),
+      mobile.result(),
+    ]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(d.outcome, 'ok', d.errors);
+    assert.equal(k.outcome, 'ok', k.errors);
+    assert.equal(m.outcome, 'ok', m.errors);
+
+    // The consultation call is the user's (MCC-1: "as if at their own extension")…
+    const toCarol = received(k.messages).find((x) => x.method === 'INVITE')!;
+    assert.match(toCarol.header('from') ?? '', /^"Alice" <sip:201@twinline>/);
+    // …and its media goes to twinline's relay, not to the held caller.
+    const callerInvite = c.messages.find((x) => x.direction === 'sent' && x.method === 'INVITE')!;
+    const port = (sdp: string) => Number(/m=audio (\d+)/.exec(sdp)?.[1]);
+    assert.notEqual(port(toCarol.body), port(callerInvite.body));
+    // The caller was never dropped: its call ended with its own BYE, answered 200.
+    assert.deepEqual(
+      received(c.messages)
+        .filter((x) => x.status !== 100)
+        .map((x) => `${x.status} ${x.method}`),
+      ['407 INVITE', '180 INVITE', '200 INVITE', '200 BYE'],
+    );
+    // The mobile leg ended when the caller hung up.
+    assert.ok(received(m.messages).some((x) => x.method === 'BYE'));
+    const mobileAck = received(m.messages).find((x) => x.method === 'ACK')!;
+    assert.ok(toCarol.timeMs - mobileAck.timeMs > 1500, 'dialled after ** and the digits');
+  });
+});
