@@ -14,6 +14,7 @@ export interface SipMetrics {
   readonly authFailures: Counter<'method'>;
   readonly transactionTimeouts: Counter;
   readonly malformed: Counter<'status'>;
+  readonly mobileFeatureRefusals: Counter<'feature'>;
 }
 
 /** `registrations()` counts live bindings when /metrics is scraped. */
@@ -56,6 +57,12 @@ export function createSipMetrics(registrations: () => number = () => 0): SipMetr
     transactionTimeouts: new Counter({
       name: 'twinline_transaction_timeouts_total',
       help: 'Client transactions that timed out (Timer B or F)',
+      registers: [registry],
+    }),
+    mobileFeatureRefusals: new Counter({
+      name: 'twinline_mobile_feature_refusals_total',
+      help: 'Calls to FNE 31/32/33 refused (unknown caller ID, no digits, call in progress; MCC-4)',
+      labelNames: ['feature'],
       registers: [registry],
     }),
     malformed: new Counter({

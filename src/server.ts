@@ -234,6 +234,7 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     cdr: cdrs,
     relay,
     onAuthFailure: () => metrics.authFailures.inc({ method: 'INVITE' }),
+    onMobileFeatureRefused: (feature) => metrics.mobileFeatureRefusals.inc({ feature }),
     draining: () => draining,
     applyUserChange(extension, changes) {
       const doc = config.document();

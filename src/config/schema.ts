@@ -154,6 +154,20 @@ export const SystemSchema = z.strictObject({
    * party that answers 481 or nothing within 4 s is gone, and the call is cleared
    * (decision: a vanished peer never leaves a call hanging). 0 = off.
    */
+  /**
+   * Numbers (after the outside-line prefix) that calls placed through the mobile features
+   * (Mobile Call Control, FNE 31/32) may not reach: international and premium-rate by
+   * default (decision: a spoofed caller ID must not become a toll-fraud door).
+   */
+  mobileFeatureBarredPrefixes: z
+    .array(
+      z
+        .string()
+        .regex(/^[0-9*#+]{1,16}$/)
+        .meta(meta('1–16 characters 0-9 * # +')),
+    )
+    .meta(meta('a list of number prefixes'))
+    .default(['00', '+', '09']),
   callKeepAliveSeconds: z.int().min(0).max(3600).meta(meta('0 (off) or 1–3600 seconds')).default(30),
 });
 export type SystemSettings = z.output<typeof SystemSchema>;

@@ -12,8 +12,11 @@
 import type { ConfigSnapshot, HuntGroup, Trunk, User } from '../config/index.js';
 import {
   anchorSdp,
+  createDigitCollector,
   createToneSource,
+  type DigitCollector,
   describeSdp,
+  dialTone,
   promptTone,
   type RelaySession,
   type RtpRelay,
@@ -144,6 +147,10 @@ export class Call {
   outcome = 'routing';
   private readonly userStates: { user: string; stage: UserStage }[] = [];
   private keepAliveTimer: TimerHandle | undefined;
+  /** FNE 31: the call the mobile dialled, its digit collector and detector. */
+  private mobileFeatureCall: Consultation | undefined;
+  private collector: DigitCollector | undefined;
+  private dtmfTap: { stop(): void } | undefined;
   /** Relay sessions of anchored branches: side a = the caller, side b = the branch. */
   private readonly media = new Map<
     OutboundLeg,
@@ -363,6 +370,13 @@ export class Call {
       'trunk',
     );
     stage.start([leg]);
+  }
+
+  /** Refuses the call before anything rang (an unroutable number). */
+  refuse(status: number): void {
+    if (this.phase !== 'routing') return;
+    this.caller.reject(status);
+    this.end(`failed ${status}`);
   }
 
   /** Ends the call from outside (shutdown). */
@@ -614,7 +628,10 @@ export class Call {
     offer: string,
     events: { connected(media: { address: string; port: number; rtcpPort?: number }): void; ended(): void },
   ): Consultation | undefined {
-    const r = resolveDialled(this.snapshot, digits);
+    // Calls made through the mobile features are barred from costly destinations.
+    const r = resolveDialled(this.snapshot, digits, {
+      barredPrefixes: this.snapshot.system.mobileFeatureBarredPrefixes,
+    });
     const me = this.snapshot.usersByExtension.get(user);
     const identity: Identity = { number: user, name: me?.name };
     let winner: OutboundLeg | undefined;
@@ -681,6 +698,90 @@ export class Call {
         winner?.hangUp();
       },
     };
+  }
+
+  /**
+   * MCC-3 (FNE 31): the caller — a user's own mobile — is answered with dial tone from
+   * the relay, optionally asked for the user's PIN first (MCC-4), and what it dials is
+   * called as the user; the relay then bridges the two.
+   */
+  async mobileDialTone(user: User, pinRequired: boolean): Promise<void> {
+    const offer = describeSdp(this.caller.invite.body.toString('utf8'));
+    const codec = offer?.pcmu !== undefined ? 'PCMU' : offer?.pcma !== undefined ? 'PCMA' : undefined;
+    if (!offer || !codec) {
+      this.caller.reject(488);
+      this.end('no common codec');
+      return;
+    }
+    const session = await this.services.relay.createSession({
+      id: this.callId,
+      onTimeout: () => this.callerGone(),
+    });
+    const placeholder = { id: 'FNE31' } as OutboundLeg;
+    this.media.set(placeholder, { session });
+    session.setRemote('a', { address: offer.address, port: offer.port, rtcpPort: offer.rtcpPort });
+    const payloadType = (codec === 'PCMU' ? offer.pcmu : offer.pcma) ?? 0;
+    const local = session.local('a');
+    const answer = anchorSdp(this.caller.invite.body.toString('utf8'), local);
+    this.move('connected');
+    this.currentUser = user.extension;
+    this.caller.answer(Buffer.from(answer), 'application/sdp');
+    this.answeredAt = this.services.sip.clock.wallNow();
+    const log = this.services.sip.logger.child({ callId: this.callId, user: user.extension });
+    let tone: { stop(): void } | undefined;
+    const giveDialTone = () => {
+      tone = session.play('a', createToneSource(dialTone(), { codec, payloadType }), { holdOther: true });
+    };
+    const collector = createDigitCollector({
+      clock: this.services.sip.clock,
+      onDigit: () => tone?.stop(),
+      onComplete: ({ digits }) => onDigits(digits),
+    });
+    let awaitingPin = pinRequired;
+    const onDigits = (digits: string) => {
+      tone?.stop();
+      if (awaitingPin) {
+        awaitingPin = false;
+        if (digits !== user.mobility.mobileFeaturePin) {
+          // MCC-4: a wrong PIN ends the call; the attempt is logged with the caller ID.
+          log.warn({ callerId: this.callerIdentity.number }, 'mobile dial tone: wrong PIN');
+          this.caller.hangUp();
+          this.end('wrong PIN');
+          return;
+        }
+        giveDialTone();
+        collector.startCollecting();
+        return;
+      }
+      const consultation = this.consult(
+        user.extension,
+        digits,
+        anchorSdp(this.caller.invite.body.toString('utf8'), session.local('b')),
+        {
+          connected: (media) => session.setRemote('b', media),
+          ended: () => {
+            if (this.phase !== 'connected') return;
+            this.caller.hangUp();
+            this.end('completed');
+          },
+        },
+      );
+      if (!consultation) {
+        log.info({ digits }, 'mobile dial tone: number not reachable');
+        this.caller.hangUp();
+        this.end('unroutable');
+        return;
+      }
+      this.mobileFeatureCall = consultation;
+    };
+    this.dtmfTap = session.detectDtmf('a', {
+      payloadType: offer.telephoneEvent?.payloadType ?? 101,
+      onDigit: (e) => collector.push(e),
+    });
+    this.collector = collector;
+    giveDialTone();
+    collector.startCollecting();
+    log.info({ pinRequired }, 'mobile dial tone given');
   }
 
   /** An anchored call whose media stopped (a vanished peer): cleared. */
@@ -905,6 +1006,9 @@ export class Call {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
     this.keepAliveTimer?.cancel();
+    this.mobileFeatureCall?.hangUp();
+    this.collector?.close();
+    this.dtmfTap?.stop();
     for (const m of this.media.values()) {
       m.control?.close();
       void m.session.close();

@@ -6,7 +6,7 @@
  */
 import type { ConfigSnapshot, Trunk, User } from '../config/index.js';
 import type { RtpRelay } from '../media/index.js';
-import { type CallRequest, effectiveAt, type Presence } from '../mobility/index.js';
+import { type CallRequest, decideMobileFeature, effectiveAt, type Presence } from '../mobility/index.js';
 import type { Binding } from '../registrar/bindings.js';
 import type { Qualifier } from '../registrar/qualify.js';
 import type { Registrar } from '../registrar/registrar.js';
@@ -19,7 +19,7 @@ import type { Endpoint } from '../sip/transport/types.js';
 import { dialledOf } from './branch-requests.js';
 import { Call } from './call.js';
 import type { CdrSink } from './cdr.js';
-import { resolveDialled, resolveIncoming } from './dialplan.js';
+import { type DialResult, resolveDialled, resolveIncoming } from './dialplan.js';
 import { InboundLeg } from './inbound-leg.js';
 import { shortCodeOutcome } from './short-codes.js';
 import type { SipContext } from './sip-context.js';
@@ -36,6 +36,8 @@ export interface CallEngineOptions {
   throttle: Throttle;
   cdr: CdrSink;
   localHost: string;
+  /** Told when an FNE 31/32/33 call is refused (MCC-4: counted). */
+  onMobileFeatureRefused?(feature: string): void;
   /** Told after every failed INVITE authentication (metrics). */
   onAuthFailure?(): void;
   /** While true, new calls are refused with 503 (the server is shutting down). */
@@ -223,6 +225,33 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     return { kind: 'user', user };
   }
 
+  /** Rings what `user` dialled (an extension, a hunt group, a number on the trunk). */
+  function routeAsUser(call: Call, user: User, dialled: string | DialResult): void {
+    const target = typeof dialled === 'string' ? resolveDialled(call.snapshot, dialled) : dialled;
+    const from = { number: user.extension, name: user.name, external: false };
+    const callId = call.callId;
+    switch (target.kind) {
+      case 'user':
+        logger.info({ callId, from: user.extension, to: target.user.extension }, 'internal call');
+        call.ringUser(target.user, { caller: from, kind: 'direct' });
+        return;
+      case 'trunk':
+        logger.info({ callId, from: user.extension, trunk: target.trunk.name }, 'outgoing trunk call');
+        // The carrier sees the trunk's own number: an extension means nothing outside.
+        call.ringTrunk(target.trunk, target.number, {
+          number: target.trunk.ownNumber ?? user.extension,
+          name: user.name,
+        });
+        return;
+      case 'huntGroup':
+        logger.info({ callId, from: user.extension, group: target.group.name }, 'internal hunt group call');
+        call.ringHuntGroup(target.group, from);
+        return;
+      default:
+        call.refuse(target.kind === 'none' && target.why === 'barred' ? 403 : 404);
+    }
+  }
+
   function handleInvite(tx: ServerInviteTransaction): void {
     const snapshot = options.snapshot();
     const request = tx.request;
@@ -248,13 +277,64 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     if (who.kind === 'trunk') {
       const from = identityFrom(request.headers.get('p-asserted-identity') ?? request.headers.get('from'));
       const route = resolveIncoming(snapshot, who.trunk.name, dialled, from.number);
-      if (route.kind === 'none' || route.kind === 'feature') {
-        // The mobility features (FNE 31/32/33) answer with twinline's own media.
-        logger.info(
-          { callId, trunk: who.trunk.name, ddi: dialled, route: route.kind },
-          'incoming call not routed',
+      const fne32 = route.kind === 'none' ? directAccessRoute(snapshot, who.trunk.name, dialled) : undefined;
+      if (route.kind === 'feature' || fne32) {
+        const feature = route.kind === 'feature' ? route.feature : 'fne32';
+        const decision = decideMobileFeature(snapshot, {
+          feature,
+          callerId: from.number,
+          digits: fne32?.digits ?? '',
+          mobileCallInProgress: (ext) => presence(ext).calls.some((c) => c.where === 'mobile'),
+          now: sip.clock.wallNow(),
+        });
+        if (decision.kind === 'reject') {
+          // MCC-4: refused, logged with the caller ID, counted.
+          logger.warn(
+            { callId, feature, callerId: from.number, reason: decision.reason },
+            'mobile feature refused',
+          );
+          options.onMobileFeatureRefused?.(feature);
+          caller.reject(decision.code);
+          return;
+        }
+        const user = snapshot.usersByExtension.get(decision.user);
+        if (!user) {
+          caller.reject(404);
+          return;
+        }
+        // Calls made through these features are the user's (MCC-1).
+        call = new Call(
+          services,
+          snapshot,
+          caller,
+          { number: user.extension, name: user.name, external: false, extension: user.extension },
+          dialled,
         );
-        caller.reject(route.kind === 'none' ? 404 : 501);
+        calls.add(call);
+        logger.info({ callId, feature, user: user.extension, callerId: from.number }, 'mobile feature call');
+        if (decision.kind === 'redial') {
+          routeAsUser(
+            call,
+            user,
+            resolveDialled(snapshot, decision.digits, {
+              barredPrefixes: snapshot.system.mobileFeatureBarredPrefixes,
+            }),
+          );
+        } else if (decision.kind === 'dialTone') {
+          call.mobileDialTone(user, decision.pinRequired).catch((err) => {
+            logger.error({ err, callId }, 'mobile dial tone failed');
+            call?.abort();
+          });
+        } else {
+          // MCB-1 (FNE 33, mobile callback) is not offered yet.
+          caller.reject(501);
+          calls.delete(call);
+        }
+        return;
+      }
+      if (route.kind === 'none') {
+        logger.info({ callId, trunk: who.trunk.name, ddi: dialled }, 'incoming call not routed');
+        caller.reject(404);
         return;
       }
       call = new Call(services, snapshot, caller, { ...from, external: true }, dialled);
@@ -283,34 +363,13 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     const identity = { number: user.extension, name: user.name, external: false, extension: user.extension };
     const target = resolveDialled(snapshot, dialled);
     switch (target.kind) {
-      case 'user': {
+      case 'user':
+      case 'trunk':
+      case 'huntGroup':
         call = new Call(services, snapshot, caller, identity, dialled);
         calls.add(call);
-        logger.info({ callId, from: user.extension, to: target.user.extension }, 'internal call');
-        call.ringUser(target.user, {
-          caller: { number: user.extension, name: user.name, external: false },
-          kind: 'direct',
-        });
+        routeAsUser(call, user, target);
         return;
-      }
-      case 'trunk': {
-        call = new Call(services, snapshot, caller, identity, dialled);
-        calls.add(call);
-        logger.info({ callId, from: user.extension, trunk: target.trunk.name }, 'outgoing trunk call');
-        // The carrier sees the trunk's own number: an extension means nothing outside.
-        call.ringTrunk(target.trunk, target.number, {
-          number: target.trunk.ownNumber ?? user.extension,
-          name: user.name,
-        });
-        return;
-      }
-      case 'huntGroup': {
-        call = new Call(services, snapshot, caller, identity, dialled);
-        calls.add(call);
-        logger.info({ callId, from: user.extension, group: target.group.name }, 'internal hunt group call');
-        call.ringHuntGroup(target.group, { number: user.extension, name: user.name, external: false });
-        return;
-      }
       case 'shortCode': {
         const outcome = shortCodeOutcome(
           snapshot,
@@ -365,6 +424,24 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       for (const call of [...calls]) call.abort();
     },
   };
+}
+
+/**
+ * MDA-1 (FNE 32): a DDI routed to mobile direct access, followed by the digits to dial
+ * (`<ddi><digits>` in the Request-URI); the longest such DDI that prefixes the number.
+ */
+function directAccessRoute(
+  snapshot: ConfigSnapshot,
+  trunk: string,
+  dialled: string,
+): { digits: string } | undefined {
+  let best: string | undefined;
+  for (const r of snapshot.directory.incomingRoutes) {
+    if (r.trunk !== trunk || r.destination !== 'fne32' || r.ddi === '' || !dialled.startsWith(r.ddi))
+      continue;
+    if (best === undefined || r.ddi.length > best.length) best = r.ddi;
+  }
+  return best === undefined ? undefined : { digits: dialled.slice(best.length) };
 }
 
 /**

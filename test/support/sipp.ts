@@ -31,6 +31,7 @@ export type SippScenarioName =
   | 'uas-cli-screening'
   | 'uas-answer-press-1'
   | 'uas-answer-mcc'
+  | 'uac-invite-keys-wait-bye'
   | 'uas-answer'
   | 'uas-answer-immediately'
   | 'uas-never-answer'
@@ -62,6 +63,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-cli-screening': { ring_ms: '200' },
   'uas-answer-press-1': { ring_ms: '200', press_after_ms: '500' },
   'uas-answer-mcc': { ring_ms: '200', press_after_ms: '500' },
+  'uac-invite-keys-wait-bye': { from_user: 'sipp', hold_ms: '500' },
   'uas-answer': { ring_ms: '200' },
   'uas-answer-immediately': {},
   'uas-never-answer': {},
