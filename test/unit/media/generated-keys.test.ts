@@ -10,7 +10,7 @@ import { VirtualClock } from '../../../src/util/clock.js';
 import { dtmfPcap } from '../../support/dtmf-pcap.js';
 import { readPcapUdp } from './pcap.js';
 
-const fixture = new URL('../../fixtures/rtp/keys-star-star-203-pound', import.meta.url);
+const fixture = new URL('../../fixtures/dtmf/keys-star-star-203-pound', import.meta.url);
 
 function decode(pcap: Buffer): string {
   const clock = new VirtualClock();
