@@ -10,13 +10,12 @@
  */
 
 import { type Dialog, type Invite2xxRetransmitter, send2xxReliably } from '../sip/dialog.js';
-import { cseqOf } from '../sip/fields.js';
 import { newTag } from '../sip/ids.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response.js';
 import type { ServerInviteTransaction, ServerTransaction } from '../sip/transaction/index.js';
 import type { Endpoint } from '../sip/transport/types.js';
-import type { DialogOwner, SipContext } from './sip-context.js';
+import { type DialogOwner, type SipContext, sendInDialog } from './sip-context.js';
 
 export type InboundState = 'offered' | 'ringing' | 'answering' | 'confirmed' | 'ended';
 
@@ -147,28 +146,7 @@ export class InboundLeg implements DialogOwner {
     if (!dialog || (this.current !== 'confirmed' && this.current !== 'answering')) {
       return Promise.resolve(createResponse(this.tx.request, 481));
     }
-    const headers: [string, string][] = [];
-    if (body?.length && contentType) headers.push(['Content-Type', contentType]);
-    if (method === 'INVITE') headers.push(['Contact', this.ctx.contact(this.peer.protocol)]);
-    const req = dialog.createRequest(method, { headers, body });
-    return new Promise((resolve) => {
-      this.ctx.transactions.sendRequest(req, this.peer, this.ctx.transport(this.peer.protocol), {
-        onResponse: (res) => {
-          if (res.status < 200) return;
-          if (method === 'INVITE' && res.status < 300) {
-            const seq = cseqOf(req)?.seq ?? 0;
-            this.ctx.transactions.sendAck(
-              dialog.createAck(seq),
-              this.peer,
-              this.ctx.transport(this.peer.protocol),
-            );
-          }
-          resolve(res);
-        },
-        onTimeout: () => resolve(createResponse(req, 408)),
-        onTransportError: () => resolve(createResponse(req, 503)),
-      });
-    });
+    return sendInDialog(this.ctx, dialog, this.peer, method, body, contentType);
   }
 
   onAck(ack: SipRequest): void {

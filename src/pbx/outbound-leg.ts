@@ -21,7 +21,7 @@ import { createResponse } from '../sip/response.js';
 import type { ClientInviteTransaction, ServerTransaction } from '../sip/transaction/index.js';
 import type { Endpoint } from '../sip/transport/types.js';
 import type { TimerHandle } from '../util/clock.js';
-import type { DialogOwner, SipContext } from './sip-context.js';
+import { type DialogOwner, type SipContext, sendInDialog } from './sip-context.js';
 
 export type OutboundState =
   | 'calling'
@@ -208,29 +208,7 @@ export class OutboundLeg implements DialogOwner {
   request(method: string, body?: Buffer, contentType?: string): Promise<SipResponse> {
     const dialog = this.dialog;
     if (!dialog || this.current !== 'connected') return Promise.resolve(failure(481));
-    const headers: [string, string][] = [];
-    if (body?.length && contentType) headers.push(['Content-Type', contentType]);
-    if (method === 'INVITE') headers.push(['Contact', this.ctx.contact(this.peer.protocol)]);
-    const req = dialog.createRequest(method, { headers, body });
-    return new Promise((resolve) => {
-      this.ctx.transactions.sendRequest(req, this.peer, this.ctx.transport(this.peer.protocol), {
-        onResponse: (res) => {
-          if (res.status < 200) return;
-          if (method === 'INVITE' && res.status < 300) {
-            dialog.receiveResponse(res);
-            const seq = cseqOf(req)?.seq ?? 0;
-            this.ctx.transactions.sendAck(
-              dialog.createAck(seq),
-              this.peer,
-              this.ctx.transport(this.peer.protocol),
-            );
-          }
-          resolve(res);
-        },
-        onTimeout: () => resolve(failure(408)),
-        onTransportError: () => resolve(failure(503)),
-      });
-    });
+    return sendInDialog(this.ctx, dialog, this.peer, method, body, contentType);
   }
 
   onDialogRequest(tx: ServerTransaction, dialog: Dialog): void {

@@ -4,7 +4,9 @@
  * stray 2xx responses to the leg that owns the dialog.
  */
 import type { Dialog, DialogStore } from '../sip/dialog.js';
+import { cseqOf } from '../sip/fields.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
+import { createResponse } from '../sip/response.js';
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/index.js';
 import { formatHost } from '../sip/transport/routing.js';
 import type { Endpoint, InboundMessage, Transport, TransportProtocol } from '../sip/transport/types.js';
@@ -83,3 +85,37 @@ export function endpointOf(host: string, port: number, transport: 'udp' | 'tcp')
 }
 
 export type { InboundMessage };
+
+/**
+ * Sends a request inside `dialog` to `peer` (re-INVITE, UPDATE, INFO, OPTIONS) and resolves
+ * with its final response; a 2xx to a re-INVITE is ACKed (RFC 3261 §13.2.2.4) and updates
+ * the dialog's target. A timeout resolves as 408, a transport failure as 503.
+ */
+export function sendInDialog(
+  ctx: SipContext,
+  dialog: Dialog,
+  peer: Endpoint,
+  method: string,
+  body?: Buffer,
+  contentType?: string,
+): Promise<SipResponse> {
+  const headers: [string, string][] = [];
+  if (body?.length && contentType) headers.push(['Content-Type', contentType]);
+  if (method === 'INVITE') headers.push(['Contact', ctx.contact(peer.protocol)]);
+  const req = dialog.createRequest(method, { headers, body });
+  const transport = ctx.transport(peer.protocol);
+  return new Promise((resolve) => {
+    ctx.transactions.sendRequest(req, peer, transport, {
+      onResponse: (res) => {
+        if (res.status < 200) return;
+        if (method === 'INVITE' && res.status < 300) {
+          dialog.receiveResponse(res);
+          ctx.transactions.sendAck(dialog.createAck(cseqOf(req)?.seq ?? 0), peer, transport);
+        }
+        resolve(res);
+      },
+      onTimeout: () => resolve(createResponse(req, 408)),
+      onTransportError: () => resolve(createResponse(req, 503)),
+    });
+  });
+}
