@@ -174,8 +174,9 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     ended(call: Call) {
       calls.delete(call);
       emit('callEnded', call);
-      const endedAt = sip.clock.wallNow();
-      for (const m of call.mobilityLegs) lastCallEnded.set(m.user, endedAt);
+      // Longest waiting counts from the end of a user's last answered call.
+      if (call.answeredAt !== undefined && call.currentUser)
+        lastCallEnded.set(call.currentUser, sip.clock.wallNow());
       options.cdr.record(toCdr(call, sip.clock.wallNow()));
       logger.info({ callId: call.callId, outcome: call.outcome, legs: call.legs.length }, 'call ended');
     },

@@ -129,4 +129,26 @@ describe('hunt groups', () => {
     }
     assert.deepEqual(starts, ['301', '302']);
   });
+
+  it('longest waiting: the member whose last answered call ended longest ago rings first', async () => {
+    // Call 1: Ann is busy, Ben answers: Ben has just had a call.
+    {
+      const ann = await phone('301', 'uas-busy');
+      const ben = await phone('302', 'uas-answer', { ring_ms: 100 });
+      assert.equal((await callGroup('603')).outcome, 'ok');
+      await Promise.all([ann.sipp.stop(), ben.sipp.stop()]);
+    }
+    const firstRung: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const ann = await phone('301', 'uas-answer', { ring_ms: 300 });
+      const ben = await phone('302', 'uas-answer', { ring_ms: 300 });
+      assert.equal((await callGroup('603')).outcome, 'ok');
+      const [a, b] = await Promise.all([ann.sipp.stop(), ben.sipp.stop()]);
+      const annAt = invitedAt(a);
+      const benAt = invitedAt(b);
+      firstRung.push(annAt !== undefined && (benAt === undefined || annAt < benAt) ? '301' : '302');
+    }
+    // Call 2 starts with Ann (idle longest), who answers; so call 3 starts with Ben.
+    assert.deepEqual(firstRung, ['301', '302']);
+  });
 });
