@@ -105,11 +105,17 @@ export function startProcess(options: {
   cwd?: string;
   core?: number;
   logFile?: string;
+  /** Extra environment variables, over this process's environment. */
+  env?: Record<string, string>;
 }): BenchProcess {
   const pinned = options.core !== undefined && TASKSET;
   const command = pinned ? 'taskset' : options.command;
   const args = pinned ? ['-c', String(options.core), options.command, ...options.args] : options.args;
-  const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+  });
   if (child.pid === undefined) throw new Error(`${options.name} did not start (${command})`);
   live.add(child);
   let output = '';

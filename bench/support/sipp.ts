@@ -24,6 +24,12 @@ export interface SippRunOptions {
   timeoutMs: number;
   /** Called with SIPp's process once it started (so a caller's finally can stop it). */
   onStart?(proc: BenchProcess): void;
+  /** The scenario's response-time (rtd) name read into meanResponseMs/p99BucketMs; default "reg". */
+  rtd?: string;
+  /** More SIPp arguments (e.g. -key name value, -trace_msg). */
+  extraArgs?: readonly string[];
+  /** SIPp's working directory, where the logs it names itself go (e.g. -trace_shortmsg). */
+  cwd?: string;
 }
 
 export interface SippRunResult {
@@ -34,7 +40,7 @@ export interface SippRunResult {
   elapsedS: number;
   /** Wall seconds from start to exit, as seen from here. */
   wallS: number;
-  /** Mean time from the first REGISTER to the 200 (the scenario's "reg" timer), ms. */
+  /** Mean of the scenario's response time (rtd, "reg" by default: first REGISTER to the 200), ms. */
   meanResponseMs: number;
   /** Upper bound of the response-time bucket holding the 99th percentile, ms (Infinity: ≥ 500). */
   p99BucketMs: number;
@@ -92,9 +98,10 @@ export async function runSipp(o: SippRunOptions): Promise<SippRunResult> {
     '-trace_err',
     '-error_file',
     path.join(o.workDir, `${o.label}.errors.log`),
+    ...(o.extraArgs ?? []),
   ];
   const started = performance.now();
-  const proc = startProcess({ name: `sipp-${o.label}`, command: 'sipp', args, core: o.core });
+  const proc = startProcess({ name: `sipp-${o.label}`, command: 'sipp', args, core: o.core, cwd: o.cwd });
   o.onStart?.(proc);
   let clientCpuS = 0;
   let exit: number | null = null;
@@ -121,7 +128,8 @@ export async function runSipp(o: SippRunOptions): Promise<SippRunResult> {
   const last = csv[csv.length - 1]?.split(';') ?? [];
   const col = (name: string) => last[header.indexOf(name)];
   const num = (name: string) => Number(col(name) ?? Number.NaN);
-  const bucketNames = header.filter((h) => h.startsWith('ResponseTimeRepartitionreg_'));
+  const rtd = o.rtd ?? 'reg';
+  const bucketNames = header.filter((h) => h.startsWith(`ResponseTimeRepartition${rtd}_`));
   const buckets = bucketNames.map((h) => ({
     upper: h.includes('>=') ? Number.POSITIVE_INFINITY : Number(h.replace(/.*_</, '')),
     count: num(h),
@@ -143,7 +151,7 @@ export async function runSipp(o: SippRunOptions): Promise<SippRunResult> {
     retransmissions: num('Retransmissions(C)'),
     elapsedS: epoch(col('CurrentTime')) - epoch(col('StartTime')),
     wallS,
-    meanResponseMs: sippDuration(col('ResponseTimereg(C)')) * 1000,
+    meanResponseMs: sippDuration(col(`ResponseTime${rtd}(C)`)) * 1000,
     p99BucketMs,
     clientCpuS,
     exit,
