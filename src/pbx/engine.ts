@@ -6,7 +6,14 @@
  */
 import type { ConfigSnapshot, Trunk, User } from '../config/index.js';
 import type { RtpRelay } from '../media/index.js';
-import { type CallRequest, decideMobileFeature, effectiveAt, type Presence } from '../mobility/index.js';
+import {
+  bridgedHolders,
+  type CallRequest,
+  coverageHolders,
+  decideMobileFeature,
+  effectiveAt,
+  type Presence,
+} from '../mobility/index.js';
 import type { Binding } from '../registrar/bindings.js';
 import type { Qualifier } from '../registrar/qualify.js';
 import type { Registrar } from '../registrar/registrar.js';
@@ -126,13 +133,9 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     const user = snapshot.usersByExtension.get(extension);
     const related = new Set<string>();
     if (user?.mobility.twinnedHandset) related.add(user.mobility.twinnedHandset);
-    for (const u of snapshot.directory.users) {
-      if (
-        u.appearances.bridged.some((a) => a.extension === extension) ||
-        u.appearances.coverage.some((a) => a.extension === extension)
-      )
-        related.add(u.extension);
-    }
+    // Appearance holders come from the snapshot's index, not a walk over every user.
+    for (const h of bridgedHolders(snapshot, extension)) related.add(h.holder);
+    for (const h of coverageHolders(snapshot, extension)) related.add(h.holder);
     for (const ext of related) {
       const other = snapshot.usersByExtension.get(ext);
       out[ext] = { loggedIn: !(other?.loggedOut ?? false), devices: devices(ext).map((b) => b.contact) };
