@@ -47,7 +47,8 @@ export type SippScenarioName =
   | 'uac-invite-auth-bye-before-ack'
   | 'uas-answer-then-bye'
   | 'uas-answer-hold-resume'
-  | 'uas-teams-two-clients';
+  | 'uas-teams-two-clients'
+  | 'uac-invite-auth-cancel';
 
 /**
  * Keys each scenario reads, with the values used when a test does not set them. SIPp rejects a
@@ -80,6 +81,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-answer-then-bye': { ring_ms: '200', hold_ms: '300' },
   'uas-answer-hold-resume': { ring_ms: '200' },
   'uas-teams-two-clients': { answer_ms: '300' },
+  'uac-invite-auth-cancel': { from_user: 'sipp', domain: 'twinline', cancel_after_ms: '1000' },
 };
 
 /** SIPp's -t: u1 one UDP socket, un one UDP socket per call, t1 one TCP connection, tn one per call. */
