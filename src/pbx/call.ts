@@ -151,6 +151,8 @@ export class Call {
   private mobileFeatureCall: Consultation | undefined;
   private collector: DigitCollector | undefined;
   private dtmfTap: { stop(): void } | undefined;
+  /** FNE 31: the relay session the caller was answered on (side a) and the dialled party uses (side b). */
+  private featureSession: RelaySession | undefined;
   /** Relay sessions of anchored branches: side a = the caller, side b = the branch. */
   private readonly media = new Map<
     OutboundLeg,
@@ -717,8 +719,7 @@ export class Call {
       id: this.callId,
       onTimeout: () => this.callerGone(),
     });
-    const placeholder = { id: 'FNE31' } as OutboundLeg;
-    this.media.set(placeholder, { session });
+    this.featureSession = session;
     session.setRemote('a', { address: offer.address, port: offer.port, rtcpPort: offer.rtcpPort });
     const payloadType = (codec === 'PCMU' ? offer.pcmu : offer.pcma) ?? 0;
     const local = session.local('a');
@@ -1009,6 +1010,7 @@ export class Call {
     this.mobileFeatureCall?.hangUp();
     this.collector?.close();
     this.dtmfTap?.stop();
+    void this.featureSession?.close();
     for (const m of this.media.values()) {
       m.control?.close();
       void m.session.close();
