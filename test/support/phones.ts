@@ -67,3 +67,21 @@ export function peerOn(
     name: options.name,
   });
 }
+
+/** An extension placing a call through twinline: 407, authenticated INVITE, talk, BYE. */
+export function extensionCalls(
+  server: { address: string },
+  from: { extension: string; password: string },
+  to: string,
+  options: { holdMs?: number; timeoutMs?: number } = {},
+) {
+  return startSipp({
+    scenario: 'uac-invite-auth-bye',
+    remote: server.address,
+    service: to,
+    auth: { user: from.extension, pass: from.password },
+    keys: { from_user: from.extension, hold_ms: options.holdMs ?? 100 },
+    timeoutMs: options.timeoutMs ?? 20_000,
+    name: `caller-${from.extension}`,
+  });
+}

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { peerOn, registeredPhone } from '../../support/phones.js';
+import { extensionCalls, peerOn, registeredPhone } from '../../support/phones.js';
 import { freeUdpPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/processes.js';
-import { received, startSipp } from '../../support/sipp.js';
+import { received } from '../../support/sipp.js';
 import { startTwinline, type TwinlineProcess } from '../../support/twinline.js';
 
 let server: TwinlineProcess;
@@ -46,17 +46,8 @@ after(async () => {
   await stopAllProcesses();
 });
 
-function bobCalls201() {
-  return startSipp({
-    scenario: 'uac-invite-auth-bye',
-    remote: server.address,
-    service: '201',
-    auth: { user: '202', pass: 'bob-secret' },
-    keys: { from_user: '202', hold_ms: 200 },
-    timeoutMs: 20_000,
-    name: 'caller-202',
-  });
-}
+const bobCalls201 = () =>
+  extensionCalls(server, { extension: '202', password: 'bob-secret' }, '201', { holdMs: 200 });
 
 describe('keypress confirmation on the mobile leg (CONF-1)', () => {
   it('CONF-1 the mobile answers and presses 1: only then is the caller connected, through the relay, and the desk cancelled as completed elsewhere', async () => {

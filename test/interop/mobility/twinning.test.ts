@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { peerOn, registeredPhone } from '../../support/phones.js';
+import { extensionCalls, peerOn, registeredPhone } from '../../support/phones.js';
 import { freeUdpPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/processes.js';
-import { received, startSipp } from '../../support/sipp.js';
+import { received } from '../../support/sipp.js';
 import { adminSession, startTwinline, type TwinlineProcess } from '../../support/twinline.js';
 
 let server: TwinlineProcess;
@@ -45,17 +45,7 @@ after(async () => {
   await stopAllProcesses();
 });
 
-function bobCalls201() {
-  return startSipp({
-    scenario: 'uac-invite-auth-bye',
-    remote: server.address,
-    service: '201',
-    auth: { user: '202', pass: 'bob-secret' },
-    keys: { from_user: '202', hold_ms: 100 },
-    timeoutMs: 20_000,
-    name: 'caller-202',
-  });
-}
+const bobCalls201 = () => extensionCalls(server, { extension: '202', password: 'bob-secret' }, '201');
 
 describe('mobile twinning over SIP', () => {
   it('MT-1 the desk rings at once and the mobile after the dial delay, through the carrier without the prefix; MT-3 the mobile answers and the desk is cancelled as completed elsewhere', async () => {
