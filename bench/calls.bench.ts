@@ -37,7 +37,6 @@
  * Bounded to 7 minutes (about 6 on a quiet machine); every process is stopped by PID.
  */
 import { spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import {
   existsSync,
   mkdirSync,
@@ -84,6 +83,7 @@ import {
   udpReceiveBufferErrors,
 } from './support/proc.js';
 import { runSipp, type SippRunResult } from './support/sipp.js';
+import { twinlineEntry, waitForSip } from './support/twinline.js';
 
 interface Figure {
   name: string;
@@ -123,52 +123,6 @@ const kamailioTemplate = fileURLToPath(new URL('./kamailio/fork.cfg.tpl', import
 
 const log = (text: string) => process.stderr.write(`calls: ${text}\n`);
 const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;
-
-/** How twinline is started: node arguments up to the subcommand. */
-function twinlineEntry(): { args: string[]; what: string } {
-  const entry = process.env.TWINLINE_BENCH_ENTRY;
-  if (entry) return { args: [path.resolve(entry)], what: entry };
-  if (existsSync(path.join(repoRoot, 'dist/cli/run.js'))) {
-    return { args: [path.join(repoRoot, 'bin/twinline.js')], what: 'bin/twinline.js (dist)' };
-  }
-  return { args: ['--import', 'tsx', path.join(repoRoot, 'src/cli/run.ts')], what: 'src/cli/run.ts (tsx)' };
-}
-
-/** Sends OPTIONS over UDP until the server answers 200. */
-async function waitForSip(port: number, timeoutMs: number, server: BenchProcess): Promise<void> {
-  const socket = dgram.createSocket('udp4');
-  const answered = new Promise<void>((resolve) => {
-    socket.on('message', (msg) => {
-      if (msg.toString('latin1').startsWith('SIP/2.0 200')) resolve();
-    });
-  });
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
-  const local = socket.address().port;
-  const deadline = performance.now() + timeoutMs;
-  try {
-    for (let n = 1; ; n++) {
-      if (!server.isRunning()) throw new Error(`twinline exited while starting:\n${server.tail()}`);
-      if (performance.now() > deadline) throw new Error(`twinline did not answer OPTIONS in ${timeoutMs} ms`);
-      const options = [
-        `OPTIONS sip:${LOOPBACK}:${port} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${LOOPBACK}:${local};branch=z9hG4bK-calls-ready-${n};rport`,
-        'Max-Forwards: 70',
-        `From: <sip:bench@${LOOPBACK}:${local}>;tag=bench${n}`,
-        `To: <sip:${LOOPBACK}:${port}>`,
-        `Call-ID: calls-ready-${n}-${process.pid}@${LOOPBACK}`,
-        `CSeq: ${n} OPTIONS`,
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-      socket.send(options, port, LOOPBACK);
-      const ok = await Promise.race([answered.then(() => true), sleep(250).then(() => false)]);
-      if (ok) return;
-    }
-  } finally {
-    socket.close();
-  }
-}
 
 /** Polls until `done()` or the bound; returns whether it got there. */
 async function until(done: () => boolean, timeoutMs: number, everyMs = 200): Promise<boolean> {

@@ -19,7 +19,6 @@
  * stopped by PID.
  */
 import { spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +37,7 @@ import {
   udpReceiveBufferErrors,
 } from './support/proc.js';
 import { runSipp, type SippRunResult } from './support/sipp.js';
+import { waitForSip } from './support/twinline.js';
 
 interface Figure {
   name: string;
@@ -56,42 +56,6 @@ const BENCH_BOUND_MS = 150_000;
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const cli = path.join(repoRoot, 'src/cli/run.ts');
 const scenario = fileURLToPath(new URL('./sipp/register-many.xml', import.meta.url));
-
-/** Sends OPTIONS over UDP until the server answers 200 (it logs nothing at level warn). */
-async function waitForSip(port: number, timeoutMs: number, server: BenchProcess): Promise<void> {
-  const socket = dgram.createSocket('udp4');
-  const answered = new Promise<void>((resolve) => {
-    socket.on('message', (msg) => {
-      if (msg.toString('latin1').startsWith('SIP/2.0 200')) resolve();
-    });
-  });
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
-  const local = socket.address().port;
-  const deadline = performance.now() + timeoutMs;
-  try {
-    for (let n = 1; ; n++) {
-      if (!server.isRunning()) throw new Error(`twinline exited while starting:\n${server.tail()}`);
-      if (performance.now() > deadline) throw new Error(`twinline did not answer OPTIONS in ${timeoutMs} ms`);
-      const options = [
-        `OPTIONS sip:${LOOPBACK}:${port} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${LOOPBACK}:${local};branch=z9hG4bK-bench-ready-${n};rport`,
-        'Max-Forwards: 70',
-        `From: <sip:bench@${LOOPBACK}:${local}>;tag=bench${n}`,
-        `To: <sip:${LOOPBACK}:${port}>`,
-        `Call-ID: bench-ready-${n}-${process.pid}@${LOOPBACK}`,
-        `CSeq: ${n} OPTIONS`,
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-      socket.send(options, port, LOOPBACK);
-      const ok = await Promise.race([answered.then(() => true), sleep(250).then(() => false)]);
-      if (ok) return;
-    }
-  } finally {
-    socket.close();
-  }
-}
 
 interface Step {
   offered: number;

@@ -1,7 +1,7 @@
 /**
  * The twinline server under benchmark: which build runs it, its start on loopback pinned to
- * a core, and the wait for its first SIP answer. Used by bench/soak.bench.ts; the same
- * rules as bench/calls.bench.ts: bin/twinline.js (dist, after `npm run build`) when dist/
+ * a core, and the wait for its first SIP answer; shared by the registrar, calls and soak
+ * benches. Build choice: bin/twinline.js (dist, after `npm run build`) when dist/
  * exists, otherwise src through tsx; TWINLINE_BENCH_ENTRY names another compiled cli/run.js.
  */
 import dgram from 'node:dgram';
