@@ -16,7 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { peerOn, registeredPhone } from '../../support/phones.js';
 import { freeUdpPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/processes.js';
-import { ladder, received, type SippMessage, sent, startSipp } from '../../support/sipp.js';
+import { ladder, type SippMessage, sent, startSipp } from '../../support/sipp.js';
+import { answerOf, callArrivedAt, final, first, invites } from '../../support/sipp-assert.js';
 import { adminSession, startTwinline, type TwinlineProcess } from '../../support/twinline.js';
 
 let server: TwinlineProcess;
@@ -137,39 +138,6 @@ function phone(
     calls: options.calls,
     timeoutMs: options.timeoutMs,
   });
-}
-
-function invites(messages: readonly SippMessage[]): SippMessage[] {
-  return received(messages).filter((x) => x.kind === 'request' && x.method === 'INVITE');
-}
-
-function first(messages: readonly SippMessage[], method: string): SippMessage {
-  const m = received(messages).find((x) => x.kind === 'request' && x.method === method);
-  assert.ok(m, `expected a ${method}; got ${ladder(messages).join(', ') || 'nothing'}`);
-  return m;
-}
-
-/** The caller's final response to its authenticated INVITE. */
-function final(caller: readonly SippMessage[]): SippMessage {
-  const m = received(caller)
-    .filter((x) => x.kind === 'response' && x.method === 'INVITE' && (x.status ?? 0) >= 200)
-    .at(-1);
-  assert.ok(m, 'the caller got a final response');
-  return m;
-}
-
-/** The moment the call reached twinline: the caller's authenticated INVITE. */
-function callArrivedAt(caller: readonly SippMessage[]): number {
-  const sentInvites = sent(caller).filter((m) => m.method === 'INVITE' && m.kind === 'request');
-  assert.equal(sentInvites.length, 2, 'the caller sent the INVITE, then the authenticated INVITE');
-  return sentInvites[1]!.timeMs;
-}
-
-/** The 200 OK a peer sent to answer, to compare with what the caller was connected to. */
-function answerOf(peer: readonly SippMessage[]): string {
-  const ok = sent(peer).find((m) => m.status === 200 && m.method === 'INVITE');
-  assert.ok(ok, 'the peer answered');
-  return ok.body.replace(/\r/g, '');
 }
 
 function assertDialDelay(desk: SippMessage, mobile: SippMessage): void {
