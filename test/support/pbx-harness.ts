@@ -21,6 +21,7 @@
  * await h.run(10_000);
  * ```
  */
+import assert from 'node:assert/strict';
 import {
   buildSnapshot,
   type ConfigSnapshot,
@@ -885,3 +886,17 @@ export class PbxHarness {
 export function createPbxHarness(options: PbxHarnessOptions): PbxHarness {
   return new PbxHarness(options);
 }
+
+/** Longer than every SIP timer: after this much virtual time nothing may be left. */
+export const SETTLE_MS = 40_000;
+
+/** Lets the protocol timers run out, then checks no call, transaction, dialog or timer is left. */
+export async function assertAllCleared(h: PbxHarness): Promise<void> {
+  await h.run(SETTLE_MS);
+  assert.deepEqual(h.leftovers(), [], 'nothing left after the calls ended');
+  assert.equal(h.clock.pendingCount, 0, 'no timer pending');
+  await h.close();
+}
+
+/** Virtual times relative to `t0`. */
+export const rel = (times: number[], t0: number): number[] => times.map((t) => t - t0);

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { answerAfter, createPbxHarness, type PbxHarness, ring } from '../../support/pbx-harness.js';
+import { answerAfter, assertAllCleared, createPbxHarness, rel, ring } from '../../support/pbx-harness.js';
 
-const SETTLE_MS = 40_000;
 const CARRIER = '10.0.0.100';
 
 function directory(mobility: string, user = '', extra = ''): string {
@@ -30,15 +29,6 @@ trunks:
   - { name: carrier, kind: carrier, host: ${CARRIER}, port: 5060 }
 `;
 }
-
-async function assertAllCleared(h: PbxHarness): Promise<void> {
-  await h.run(SETTLE_MS);
-  assert.deepEqual(h.leftovers(), [], 'nothing left after the calls ended');
-  assert.equal(h.clock.pendingCount, 0, 'no timer pending');
-  await h.close();
-}
-
-const rel = (times: number[], t0: number) => times.map((t) => t - t0);
 
 describe('no desk to give a head start to (DD-1)', () => {
   it('FB-1 DD-1 with no registration at all, the mobile is called at once, not after the dial delay', async () => {

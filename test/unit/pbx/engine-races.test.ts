@@ -8,15 +8,16 @@ import { describe, it } from 'node:test';
 import {
   answer,
   answerAfter,
+  assertAllCleared,
   createPbxHarness,
   hangUpAfter,
   type PbxHarness,
+  rel,
   ring,
   type SipUa,
 } from '../../support/pbx-harness.js';
 
 const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
-const SETTLE_MS = 40_000;
 const CARRIER = '10.0.0.100';
 const VOICEMAIL = '10.0.0.9';
 
@@ -63,15 +64,6 @@ function rig(guard = 3, extra = ''): Rig {
     vm: h.endpoint('voicemail', VOICEMAIL),
   };
 }
-
-async function assertAllCleared(h: PbxHarness): Promise<void> {
-  await h.run(SETTLE_MS);
-  assert.deepEqual(h.leftovers(), [], 'nothing left after the calls ended');
-  assert.equal(h.clock.pendingCount, 0, 'no timer pending');
-  await h.close();
-}
-
-const rel = (times: number[], t0: number) => times.map((t) => t - t0);
 
 describe('answers at the edge of a timer', () => {
   it('MT-5 a desk answering in the very millisecond the No Answer Time ends is too late: ACK then BYE, and the call goes to voicemail', async () => {

@@ -12,16 +12,16 @@ import { describe, it } from 'node:test';
 import {
   answer,
   answerAfter,
+  assertAllCleared,
   createPbxHarness,
   type PbxHarness,
   reject,
+  rel,
   ring,
   type SipUa,
 } from '../../support/pbx-harness.js';
 
 const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
-/** Longer than every RFC 3261 timer (64·T1 = 32 s) once the last message has gone. */
-const SETTLE_MS = 40_000;
 
 const CARRIER = '10.0.0.100';
 const VOICEMAIL = '10.0.0.9';
@@ -79,17 +79,6 @@ function rig(alice: Alice = {}, extra = ''): Rig {
     vm: h.endpoint('voicemail', VOICEMAIL),
   };
 }
-
-/** Lets the protocol timers run out, then checks nothing is left behind. */
-async function assertAllCleared(h: PbxHarness): Promise<void> {
-  await h.run(SETTLE_MS);
-  assert.deepEqual(h.leftovers(), [], 'nothing left after the calls ended');
-  assert.equal(h.clock.pendingCount, 0, 'no timer pending');
-  await h.close();
-}
-
-/** Virtual times relative to `t0`. */
-const rel = (times: number[], t0: number) => times.map((t) => t - t0);
 
 describe('mobile twinning timers (MT)', () => {
   it('MT-1 the desk INVITE goes at once and the carrier INVITE exactly mobileDialDelay later, to the mobile number without the outside-line prefix', async () => {
