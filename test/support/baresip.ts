@@ -51,6 +51,11 @@ export interface BaresipOptions {
   accountParams?: string;
   /** Extra config lines (name → value), appended to the generated config. */
   extraConfig?: Record<string, string>;
+  /**
+   * SIP port to listen on (UDP+TCP, and TCP on port + 1): give one from freePortPair() when a
+   * peer must be reached at a port known in advance (a trunk's host:port). Default a free one.
+   */
+  sipPort?: number;
   /** Names the process; default "baresip-<user>". */
   name?: string;
   /** Bound for starting and connecting the control channel; default 5000 ms. */
@@ -118,7 +123,7 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
   const user = options.user ?? 'alice';
   const name = options.name ?? `baresip-${user}`;
   const startTimeoutMs = options.startTimeoutMs ?? 5000;
-  const sipPort = await freePortPair();
+  const sipPort = options.sipPort ?? (await freePortPair());
   const ctrlPort = await freeTcpPort();
   const rtpBase = await freeRtpPortPair();
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), `twinline-${name}-`));

@@ -48,7 +48,10 @@ export type SippScenarioName =
   | 'uas-answer-then-bye'
   | 'uas-answer-hold-resume'
   | 'uas-teams-two-clients'
-  | 'uac-invite-auth-cancel';
+  | 'uac-invite-auth-cancel'
+  | 'uas-answer-media-key'
+  | 'uac-invite-auth-media-key-bye'
+  | 'uac-invite-media-key-wait-bye';
 
 /**
  * Keys each scenario reads, with the values used when a test does not set them. SIPp rejects a
@@ -82,6 +85,10 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-answer-hold-resume': { ring_ms: '200' },
   'uas-teams-two-clients': { answer_ms: '300' },
   'uac-invite-auth-cancel': { from_user: 'sipp', domain: 'twinline', cancel_after_ms: '1000' },
+  // rtp_port: a media port the test owns; the default (9, discard) only keeps SIPp from refusing.
+  'uas-answer-media-key': { ring_ms: '200', rtp_port: '9' },
+  'uac-invite-auth-media-key-bye': { from_user: 'sipp', domain: 'twinline', hold_ms: '200', rtp_port: '9' },
+  'uac-invite-media-key-wait-bye': { from_user: 'sipp', rtp_port: '9' },
 };
 
 /** SIPp's -t: u1 one UDP socket, un one UDP socket per call, t1 one TCP connection, tn one per call. */
