@@ -26,6 +26,8 @@ import { startTwinline, type TwinlineProcess } from '../../support/twinline.js';
 let server: TwinlineProcess;
 let carrierPort: number;
 const sockets: MediaPeer[] = [];
+/** A test's SIPp peers: stopped by PID after it, so a failed test leaves no peer on the trunk's port. */
+const peers: SippRun[] = [];
 
 before(async () => {
   carrierPort = await freeUdpPort();
@@ -54,6 +56,7 @@ incomingRoutes:
   });
 });
 afterEach(async () => {
+  for (const p of peers.splice(0)) await p.process.stop().catch(() => undefined);
   for (const s of sockets.splice(0)) await s.close();
 });
 after(async () => {
@@ -112,6 +115,7 @@ describe('the dial tone a mobile hears', () => {
       timeoutMs: 30_000,
       name: 'caller-202',
     });
+    peers.push(desk.sipp, mobile, caller);
 
     const invite = await mobile.waitForMessage(
       (m) => m.direction === 'received' && m.kind === 'request' && m.method === 'INVITE',
@@ -162,6 +166,7 @@ describe('the dial tone a mobile hears', () => {
       timeoutMs: 20_000,
       name: 'mobile-fne31',
     });
+    peers.push(mobile);
     const answer = await mobile.waitForMessage(
       (m) => m.direction === 'received' && m.status === 200 && m.method === 'INVITE',
       { timeoutMs: 5000, what: 'twinline to answer the FNE 31 call' },
