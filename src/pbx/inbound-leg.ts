@@ -179,5 +179,9 @@ export class InboundLeg implements DialogOwner {
   private move(to: InboundState): void {
     if (!MOVES[this.current].includes(to)) throw new Error(`caller leg: ${this.current} -> ${to}`);
     this.current = to;
+    // The CANCEL handler only acts while offered or ringing. Past that the transaction lives
+    // on for 32 s (RFC 6026 Timer L, or Timer H/I after a failure) and must not keep this
+    // leg, and through it the whole call, alive with it.
+    if (to !== 'ringing') this.tx.user = {};
   }
 }

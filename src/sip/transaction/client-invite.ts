@@ -93,12 +93,15 @@ export class ClientInviteTransaction {
   /** A cancel() asked for while still Calling; sent on the first provisional response. */
   private pendingCancel: CancelOptions | undefined;
   private cancelTx: ClientNonInviteTransaction | undefined;
+  private readonly ctx: ClientInviteContext;
 
   constructor(
     readonly request: SipRequest,
     readonly branch: string,
-    private readonly ctx: ClientInviteContext,
+    ctx: ClientInviteContext,
   ) {
+    // A copy: the TU is let go once it has the final response (see forgetUser).
+    this.ctx = { ...ctx };
     this.timerSet = new TimerSet(ctx.clock, (timer) => this.handle({ type: 'timer', timer }));
     this.intervalA = timerDuration('A', ctx.timers, ctx.transport.reliable);
   }
@@ -175,6 +178,7 @@ export class ClientInviteTransaction {
         this.finalResponse = response;
         this.transition('Completed');
         this.ctx.user.onResponse(response, this);
+        this.forgetUser();
       }
     } else if (this.current === 'Completed' && status >= 300 && this.ack) {
       // RFC 3261 §17.1.1.2: a retransmitted final response is ACKed again, not passed up.
@@ -205,6 +209,17 @@ export class ClientInviteTransaction {
     // RFC 3261 §17.1.1.2: a transport error moves to Terminated and is reported to the TU.
     this.transition('Terminated');
     this.ctx.user.onTransportError(error, this);
+  }
+
+  /**
+   * RFC 3261 §17.1.1.2: in Completed a retransmitted final response is only ACKed again,
+   * never passed up, so the TU has heard all it will hear. The transaction lets go of it:
+   * Timer D keeps the transaction for 32 s on UDP, and the TU (a call leg, and through it
+   * the whole call) must not live that long with it. A transport error on a repeated ACK
+   * then ends the transaction without telling the TU, as in the non-INVITE Completed state.
+   */
+  private forgetUser(): void {
+    this.ctx.user = NO_CLIENT_USER;
   }
 
   private sendCancel(options: CancelOptions): void {

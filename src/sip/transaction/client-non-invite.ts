@@ -45,7 +45,7 @@ import type { Clock } from '../../util/clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import type { Endpoint, Transport } from '../transport/types.js';
 import { type TimerConfig, TimerSet, timerDuration } from './timers.js';
-import { type ClientTransactionUser, checkMove, trySend } from './types.js';
+import { type ClientTransactionUser, checkMove, NO_CLIENT_USER, trySend } from './types.js';
 
 export type ClientNonInviteState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
 
@@ -78,11 +78,15 @@ export class ClientNonInviteTransaction {
   private readonly timerSet: TimerSet<ClientNonInviteTimer>;
   private intervalE: number;
 
+  private readonly ctx: ClientNonInviteContext;
+
   constructor(
     readonly request: SipRequest,
     readonly branch: string,
-    private readonly ctx: ClientNonInviteContext,
+    ctx: ClientNonInviteContext,
   ) {
+    // A copy: the TU is let go once it has the final response.
+    this.ctx = { ...ctx };
     this.timerSet = new TimerSet(ctx.clock, (timer) => this.handle({ type: 'timer', timer }));
     this.intervalE = timerDuration('E', ctx.timers, ctx.transport.reliable);
   }
@@ -141,6 +145,9 @@ export class ClientNonInviteTransaction {
     // RFC 3261 §17.1.2.2: a final response goes to the TU; the transaction waits in Completed.
     this.transition('Completed');
     this.ctx.user.onResponse(response, this);
+    // Completed only absorbs retransmissions (Timer K): nothing more reaches the TU, so the
+    // transaction does not keep it (and what it references) alive until K fires.
+    this.ctx.user = NO_CLIENT_USER;
   }
 
   private onTimer(timer: ClientNonInviteTimer): void {
