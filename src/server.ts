@@ -221,7 +221,11 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
   });
   config.onChange((_snapshot, revision) => logger.info({ revision }, 'configuration changed'));
 
-  const cdrs = createStoreCdrSink(store.calls);
+  const cdrs = createStoreCdrSink(store.calls, {
+    clock,
+    onError: (err, pending) =>
+      logger.error({ err, pending }, 'call records not written: kept for the next try'),
+  });
   // RTP for the calls twinline answers itself, on the SIP address (ports 20000–20999).
   const relay = createRtpRelay({ bindAddress: options.sip.address, clock, logger });
   const engine = createCallEngine({
@@ -406,6 +410,8 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
         qualifier.stop();
         transactions.close();
         await sip.close();
+        // The calls aborted above wrote their records into the batch: into the store with them.
+        cdrs.flush?.();
         store.close();
       })();
       return stopped;

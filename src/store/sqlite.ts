@@ -18,6 +18,7 @@ import type {
   AdminStore,
   AdminToken,
   AuditEntry,
+  CallRecordRow,
   CallRecordStore,
   CollectionName,
   CommitResult,
@@ -448,9 +449,18 @@ function createCallRecordTable(db: Database.Database): CallRecordStore {
        AND (@user IS NULL OR user = @user OR from_number = @user OR to_number = @user)
      ORDER BY started_at DESC, id DESC LIMIT @limit`,
   );
+  const insertRow = (r: CallRecordRow) =>
+    insert.run(r.callId, r.startedAt, r.endedAt, r.user, r.from, r.to, JSON.stringify(r.doc));
+  // One commit for many rows: a commit per row costs a WAL append and the lock dance each.
+  const insertMany = db.transaction((rows: readonly CallRecordRow[]) => {
+    for (const r of rows) insertRow(r);
+  });
   return {
     append(r) {
-      insert.run(r.callId, r.startedAt, r.endedAt, r.user, r.from, r.to, JSON.stringify(r.doc));
+      insertRow(r);
+    },
+    appendMany(rows) {
+      if (rows.length > 0) insertMany(rows);
     },
     query(filter) {
       const rows = select.all({

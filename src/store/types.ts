@@ -122,6 +122,8 @@ export interface CallRecordRow {
 
 export interface CallRecordStore {
   append(row: CallRecordRow): void;
+  /** Appends every row in one transaction (all or none). */
+  appendMany(rows: readonly CallRecordRow[]): void;
   /** Newest first. `user` matches the user, the caller or the dialled number. */
   query(filter: { since?: number; user?: string; limit?: number }): CallRecordRow[];
 }
