@@ -28,11 +28,22 @@ export const COMPACT_FORMS: Readonly<Record<string, string>> = {
   y: 'Identity',
 };
 
+/**
+ * Keys of the names seen so far: every lookup compares keys, and lower-casing a name anew
+ * each time was a string per field per lookup. Bounded, since peers choose the names.
+ */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_MAX = 1024;
+
 /** Lower-case key used to compare header names: compact forms map to their long form. */
 export function headerKey(name: string): string {
+  const cached = keyCache.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
   const long = lower.length === 1 ? COMPACT_FORMS[lower] : undefined;
-  return long ? long.toLowerCase() : lower;
+  const key = long ? long.toLowerCase() : lower;
+  if (keyCache.size < KEY_CACHE_MAX) keyCache.set(name, key);
+  return key;
 }
 
 export interface HeaderField {

@@ -12,7 +12,7 @@
 
 import { type ParseLimits, resolveLimits } from './limits.js';
 import { type HeaderField, Headers, headerKey, type SipMessage } from './message.js';
-import { rawFields, rawStartLines, renderStartLine } from './raw.js';
+import { rawMessages } from './raw.js';
 import { parseUri } from './uri.js';
 import { responseDefect } from './validate.js';
 
@@ -122,23 +122,28 @@ export function parseMessage(bytes: Buffer, limits?: Partial<ParseLimits>): Pars
     if (!VERSION_RE.test(version)) return fail(400, 'Malformed SIP version');
     message = { type: 'request', method, uri, version, headers, body: Buffer.alloc(0) };
   }
-  rawStartLines.set(message, { bytes: bytes.subarray(sl.start, sl.end), rendered: renderStartLine(message) });
 
   // Header lines; a line starting with SP or HTAB continues the previous field.
   const fields = headers.fields;
+  const values: string[] = [];
+  const ranges: number[] = [];
   let p = sl.next;
   let bodyStart = -1;
   let curName: string | undefined;
   let curStart = 0;
   let curEnd = 0;
-  let curPieces: string[] = [];
+  /** The first line's value; the folded lines' pieces join it only when there are some. */
+  let curFirst = '';
+  let curFolded: string[] | undefined;
   const flush = (): string | undefined => {
     if (curName === undefined) return undefined;
-    const value = curPieces.length === 1 ? curPieces[0]! : curPieces.filter((v) => v !== '').join(' ');
+    const value = curFolded ? [curFirst, ...curFolded].filter((v) => v !== '').join(' ') : curFirst;
     const field: HeaderField = { name: curName, value };
     fields.push(field);
-    rawFields.set(field, { bytes: bytes.subarray(curStart, curEnd), name: curName, value });
+    values.push(value);
+    ranges.push(curStart, curEnd);
     curName = undefined;
+    curFolded = undefined;
     if (fields.length > lim.maxHeaders) return 'Too many header fields';
     return undefined;
   };
@@ -161,7 +166,8 @@ export function parseMessage(bytes: Buffer, limits?: Partial<ParseLimits>): Pars
     if (isWsByte(bytes[line.start])) {
       // RFC 3261 §7.3.1: a folded line continues the previous field; LWS becomes one SP
       if (curName === undefined) return fail(400, 'Folded line without a header field');
-      curPieces.push(trimWs(bytes.toString('utf8', line.start, line.end)));
+      curFolded ??= [];
+      curFolded.push(trimWs(bytes.toString('utf8', line.start, line.end)));
       curEnd = line.end;
       if (curEnd - curStart > lim.maxHeaderLineBytes) return fail(513, 'Header field too long');
       p = line.next;
@@ -179,11 +185,23 @@ export function parseMessage(bytes: Buffer, limits?: Partial<ParseLimits>): Pars
     curName = name;
     curStart = line.start;
     curEnd = line.end;
-    curPieces = [trimWs(bytes.toString('utf8', colon + 1, line.end))];
+    curFirst = trimWs(bytes.toString('utf8', colon + 1, line.end));
     p = line.next;
   }
   const overflow = flush();
   if (overflow) return fail(513, overflow);
+  rawMessages.set(message, {
+    source: bytes,
+    startLineStart: sl.start,
+    startLineEnd: sl.end,
+    startParts:
+      message.type === 'request'
+        ? [message.method, message.uri, message.version]
+        : [message.version, message.status, message.reason],
+    fields: fields.slice(),
+    values,
+    ranges,
+  });
 
   // RFC 3261 §18.3 / §20.14: the body length comes from Content-Length
   const available = bytes.length - bodyStart;

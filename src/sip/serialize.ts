@@ -7,27 +7,35 @@
  * states the body's real length (RFC 3261 §20.14); it is added when missing and extra
  * Content-Length fields are dropped.
  */
-import { headerKey, type SipMessage } from './message.js';
-import { rawFields, rawStartLines, renderStartLine } from './raw.js';
+import { type HeaderField, headerKey, type SipMessage } from './message.js';
+import { type RawMessage, rawMessages, renderStartLine, startPartsOf } from './raw.js';
 
-const CRLF = Buffer.from('\r\n');
+/** Index of `field` among the parsed fields of `raw`, looked for from `from` first. */
+function parsedIndex(raw: RawMessage, field: HeaderField, from: number): number {
+  if (raw.fields[from] === field) return from;
+  return raw.fields.indexOf(field);
+}
+
+function sameStartLine(raw: RawMessage, msg: SipMessage): boolean {
+  const now = startPartsOf(msg);
+  return now[0] === raw.startParts[0] && now[1] === raw.startParts[1] && now[2] === raw.startParts[2];
+}
 
 export function serializeMessage(msg: SipMessage): Buffer {
-  const parts: Buffer[] = [];
-  const rendered = renderStartLine(msg);
-  const rawStart = rawStartLines.get(msg);
-  parts.push(
-    rawStart && rawStart.rendered === rendered ? rawStart.bytes : Buffer.from(rendered, 'utf8'),
-    CRLF,
-  );
-
+  const raw = rawMessages.get(msg);
   const length = msg.body.length;
   let sawLength = false;
+  // Text runs and original byte ranges, in order; most messages (those twinline builds)
+  // are a single text run.
+  const chunks: (string | RawMessage['source'])[] = [];
   let text = '';
-  const flushText = () => {
-    if (text !== '') parts.push(Buffer.from(text, 'utf8'));
-    text = '';
-  };
+  if (raw && sameStartLine(raw, msg)) {
+    chunks.push(raw.source.subarray(raw.startLineStart, raw.startLineEnd));
+    text = '\r\n';
+  } else {
+    text = `${renderStartLine(msg)}\r\n`;
+  }
+  let cursor = 0;
   for (const field of msg.headers.fields) {
     if (headerKey(field.name) === 'content-length') {
       if (sawLength) continue;
@@ -37,10 +45,12 @@ export function serializeMessage(msg: SipMessage): Buffer {
         continue;
       }
     }
-    const raw = rawFields.get(field);
-    if (raw && raw.value === field.value && raw.name === field.name) {
-      flushText();
-      parts.push(raw.bytes, CRLF);
+    const i = raw ? parsedIndex(raw, field, cursor) : -1;
+    if (raw && i >= 0 && raw.values[i] === field.value) {
+      cursor = i + 1;
+      if (text !== '') chunks.push(text);
+      chunks.push(raw.source.subarray(raw.ranges[2 * i], raw.ranges[2 * i + 1]));
+      text = '\r\n';
     } else {
       text += `${field.name}: ${field.value}\r\n`;
     }
@@ -48,7 +58,13 @@ export function serializeMessage(msg: SipMessage): Buffer {
   // RFC 3261 §18.3 / §20.14: always state the body length (mandatory on streams)
   if (!sawLength) text += `Content-Length: ${length}\r\n`;
   text += '\r\n';
-  flushText();
-  if (length > 0) parts.push(msg.body);
-  return Buffer.concat(parts);
+  chunks.push(text);
+
+  let size = length;
+  for (const c of chunks) size += typeof c === 'string' ? Buffer.byteLength(c, 'utf8') : c.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const c of chunks) at += typeof c === 'string' ? out.write(c, at, 'utf8') : c.copy(out, at);
+  if (length > 0) msg.body.copy(out, at);
+  return out;
 }
