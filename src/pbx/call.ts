@@ -7,7 +7,14 @@
  *  routing ──stage connects──> connected ──BYE either side──> ended
  *     │  └─stage diverts──> routing (a new stage: forward, voicemail)
  *     └──stage fails / caller abandons──> ended
+ *
+ *  connected ──handover (BTN-1)──> transferring ──the mobile or the desk answers──> connected
+ *                                       └──nobody answers / caller hangs up──> ended
  * ```
+ *
+ * While `transferring` the caller stays in its confirmed dialog (on hold, or hearing
+ * nothing) and a new stage rings the handover target; the answer is bridged to the caller
+ * with a re-INVITE carrying the new party's SDP (a B2BUA's third-party call control).
  */
 import type { ConfigSnapshot, HuntGroup, Trunk, User } from '../config/index.js';
 import {
@@ -32,6 +39,7 @@ import {
   type LegState,
   MOBILE_REASONS,
   type Presence,
+  planMobileCallback,
 } from '../mobility/index.js';
 import { targetText } from '../mobility/timeline.js';
 import type { Binding } from '../registrar/bindings.js';
@@ -59,13 +67,20 @@ import type { Stage, StageOwner } from './stage.js';
 import { UserStage } from './user-stage.js';
 import type { CallLegView, CallView } from './views.js';
 
-export type CallPhase = 'routing' | 'connected' | 'ended';
+export type CallPhase = 'routing' | 'connected' | 'transferring' | 'ended';
 
 const PHASE_MOVES: Readonly<Record<CallPhase, readonly CallPhase[]>> = {
   routing: ['connected', 'ended'],
-  connected: ['ended'],
+  connected: ['transferring', 'ended'],
+  transferring: ['connected', 'ended'],
   ended: [],
 };
+
+/** The other half of a connected call: a branch twinline placed, or a desk phone that picked it up. */
+type Party = OutboundLeg | InboundLeg;
+
+/** MCB-1: after the request's hang-up the callback goes out this soon (inside the rule's 5 s). */
+export const CALLBACK_DELAY_MS = 1000;
 
 /** What a call needs from the engine around it. */
 export interface CallServices {
@@ -105,6 +120,22 @@ export interface BranchRecord {
 
 const MAX_DIVERSIONS = 5;
 
+/** An offer template (PCMU, PCMA, RFC 4733 events) for legs twinline starts on its own. */
+const G711_OFFER = [
+  'v=0',
+  'o=twinline 1 1 IN IP4 127.0.0.1',
+  's=twinline',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 9 RTP/AVP 0 8 101',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-15',
+  'a=sendrecv',
+  '',
+].join('\r\n');
+
 /** How long a keep-alive OPTIONS may go unanswered before its party counts as gone. */
 export const KEEPALIVE_ANSWER_MS = 4000;
 
@@ -135,7 +166,7 @@ function divertReasonToSip(reason: DivertReason): DiversionReason {
 export class Call {
   private phase: CallPhase = 'routing';
   private stage: Stage | undefined;
-  private bridged: OutboundLeg | undefined;
+  private bridged: Party | undefined;
   private diversions = 0;
   /** The user the call is ringing now (for presence), if any. */
   currentUser: string | undefined;
@@ -147,7 +178,13 @@ export class Call {
   outcome = 'routing';
   private readonly userStates: { user: string; stage: UserStage }[] = [];
   private keepAliveTimer: TimerHandle | undefined;
-  /** FNE 31: the call the mobile dialled, its digit collector and detector. */
+  /** FNE 31/32/33: the user whose own mobile is in this call (presence: MCB-1 refuses a second). */
+  mobileFeatureUser: string | undefined;
+  /** MCB-1: the pending request's expiry, then the booked callback's start. */
+  private callbackRequest: { user: User; timer: TimerHandle } | undefined;
+  /** BTN-1: the user whose desk call is being handed over to their mobile. */
+  handoverUser: string | undefined;
+  /** FNE 31, MCB: the call the mobile dialled, its digit collector and detector. */
   private mobileFeatureCall: Consultation | undefined;
   private collector: DigitCollector | undefined;
   private dtmfTap: { stop(): void } | undefined;
@@ -393,7 +430,14 @@ export class Call {
 
   /** The caller cancelled or hung up. */
   callerGone(): void {
-    if (this.phase === 'routing') {
+    if (this.callbackRequest && this.phase === 'routing') {
+      // MCB-1: hanging up the request inside its window is what books the callback.
+      const { user, timer } = this.callbackRequest;
+      timer.cancel();
+      if (this.stage === undefined) this.callbackBooked(user);
+      return;
+    }
+    if (this.phase === 'routing' || this.phase === 'transferring') {
       this.stage?.callerHangup();
       this.stage?.close();
       this.end('abandoned');
@@ -564,7 +608,9 @@ export class Call {
    * side b; the leg's answer tells the relay where the leg's media is.
    */
   private anchor(leg: OutboundLeg): OutboundLeg {
-    const offer = this.caller.invite.body.toString('utf8');
+    const callerSdp = this.caller.invite.body.toString('utf8');
+    // A callback has no caller to copy the codecs from when the request came without SDP.
+    const offer = describeSdp(callerSdp) ? callerSdp : G711_OFFER;
     return leg.prepareWith(async () => {
       const session = await this.services.relay.createSession({
         id: `${this.callId}/${leg.id}`,
@@ -708,36 +754,144 @@ export class Call {
    * called as the user; the relay then bridges the two.
    */
   async mobileDialTone(user: User, pinRequired: boolean): Promise<void> {
-    const offer = describeSdp(this.caller.invite.body.toString('utf8'));
-    const codec = offer?.pcmu !== undefined ? 'PCMU' : offer?.pcma !== undefined ? 'PCMA' : undefined;
-    if (!offer || !codec) {
+    const offerSdp = this.caller.invite.body.toString('utf8');
+    const offer = describeSdp(offerSdp);
+    if (!offer || (offer.pcmu === undefined && offer.pcma === undefined)) {
       this.caller.reject(488);
       this.end('no common codec');
       return;
     }
+    this.mobileFeatureUser = user.extension;
     const session = await this.services.relay.createSession({
       id: this.callId,
       onTimeout: () => this.callerGone(),
     });
     this.featureSession = session;
     session.setRemote('a', { address: offer.address, port: offer.port, rtcpPort: offer.rtcpPort });
-    const payloadType = (codec === 'PCMU' ? offer.pcmu : offer.pcma) ?? 0;
-    const local = session.local('a');
-    const answer = anchorSdp(this.caller.invite.body.toString('utf8'), local);
+    const answer = anchorSdp(offerSdp, session.local('a'));
     this.move('connected');
     this.currentUser = user.extension;
     this.caller.answer(Buffer.from(answer), 'application/sdp');
     this.answeredAt = this.services.sip.clock.wallNow();
+    this.dialFromMobile(user, pinRequired, {
+      session,
+      side: 'a',
+      sdp: offerSdp,
+      media: offer,
+      hangUp: () => this.caller.hangUp(),
+    });
+  }
+
+  /**
+   * MCB-1 (FNE 33): the request is never answered — the caller hears ringing. A hang-up
+   * within `hangupWithinMs` books the callback, placed CALLBACK_DELAY_MS later (inside
+   * `callbackWithinMs`); a request still ringing at `hangupWithinMs` is cleared.
+   */
+  awaitCallbackRequest(user: User, window: { hangupWithinMs: number; callbackWithinMs: number }): void {
+    this.mobileFeatureUser = user.extension;
+    this.currentUser = user.extension;
+    this.caller.ring();
+    const clock = this.services.sip.clock;
+    this.callbackRequest = {
+      user,
+      timer: clock.setTimer(window.hangupWithinMs, () => {
+        this.callbackRequest = undefined;
+        this.services.sip.logger.info(
+          { callId: this.callId, user: user.extension },
+          'mobile callback: request not hung up in time, cleared',
+        );
+        this.caller.reject(480, 'Callback Request Expired');
+        this.end('callback request expired');
+      }),
+    };
+    this.services.changed(this);
+  }
+
+  /** MCB-1: the request's caller hung up in time; the callback goes out shortly. */
+  private callbackBooked(user: User): void {
+    this.services.sip.logger.info({ callId: this.callId, user: user.extension }, 'mobile callback booked');
+    this.outcome = 'callback booked';
+    this.callbackRequest = {
+      user,
+      timer: this.services.sip.clock.setTimer(CALLBACK_DELAY_MS, () => {
+        this.callbackRequest = undefined;
+        this.placeCallback(user);
+      }),
+    };
+  }
+
+  /**
+   * MCB-1, MCB-2: one leg to the user's mobile, anchored on the relay; answered after the
+   * guard and within the No Answer Time it gets dial tone, else it is cleared, never retried.
+   */
+  private placeCallback(user: User): void {
+    const stage = this.userStage({
+      connected: (branch) => this.callbackAnswered(branch, user),
+      divert: () => this.end('callback not answered'),
+      respond: (code) => this.end(`callback failed ${code}`),
+      hangupCaller: () => this.end('completed'),
+      cleared: (reason) => this.end(reason),
+    });
+    this.stage = stage;
+    this.userStates.push({ user: user.extension, stage });
+    stage.onChange = () => this.services.changed(this);
+    stage.begin(planMobileCallback(this.snapshot, user.extension, this.services.sip.clock.wallNow()));
+  }
+
+  private callbackAnswered(branch: OutboundLeg, user: User): void {
+    if (this.phase !== 'routing') {
+      branch.hangUp();
+      return;
+    }
+    const anchored = this.media.get(branch);
+    const sdp = branch.answerBody?.body.toString('utf8') ?? '';
+    const media = describeSdp(sdp);
+    this.move('connected');
+    this.bridged = branch;
+    branch.accept();
+    this.connectedReason = 'callback';
+    this.answeredAt = this.services.sip.clock.wallNow();
+    this.outcome = 'callback answered';
+    this.services.changed(this);
+    if (!anchored || !media || (media.pcmu === undefined && media.pcma === undefined)) {
+      branch.hangUp();
+      this.end('callback without usable media');
+      return;
+    }
+    anchored.session.markEstablished();
+    // MCB-2: the answered callback hears dial tone and dials as in MCC-1.
+    this.dialFromMobile(user, false, {
+      session: anchored.session,
+      side: 'b',
+      sdp,
+      media,
+      hangUp: () => branch.hangUp(),
+    });
+  }
+
+  /**
+   * The mobile on relay side `side` hears dial tone (after the PIN, when one is asked
+   * for); the digits it keys are called as the user on the other side, and the mobile is
+   * hung up when that call ends.
+   */
+  private dialFromMobile(
+    user: User,
+    pinRequired: boolean,
+    mobile: { session: RelaySession; side: 'a' | 'b'; sdp: string; media: SdpAudio; hangUp(): void },
+  ): void {
+    const { session, side } = mobile;
+    const other = side === 'a' ? 'b' : 'a';
+    const codec = mobile.media.pcmu !== undefined ? 'PCMU' : 'PCMA';
+    const payloadType = (codec === 'PCMU' ? mobile.media.pcmu : mobile.media.pcma) ?? 0;
     const log = this.services.sip.logger.child({ callId: this.callId, user: user.extension });
     let tone: { stop(): void } | undefined;
     const giveDialTone = () => {
-      tone = session.play('a', createToneSource(dialTone(), { codec, payloadType }), { holdOther: true });
+      tone = session.play(side, createToneSource(dialTone(), { codec, payloadType }), { holdOther: true });
     };
-    const collector = createDigitCollector({
-      clock: this.services.sip.clock,
-      onDigit: () => tone?.stop(),
-      onComplete: ({ digits }) => onDigits(digits),
-    });
+    const hangUpMobile = (outcome: string) => {
+      mobile.hangUp();
+      this.end(outcome);
+    };
     let awaitingPin = pinRequired;
     const onDigits = (digits: string) => {
       tone?.stop();
@@ -746,37 +900,33 @@ export class Call {
         if (digits !== user.mobility.mobileFeaturePin) {
           // MCC-4: a wrong PIN ends the call; the attempt is logged with the caller ID.
           log.warn({ callerId: this.callerIdentity.number }, 'mobile dial tone: wrong PIN');
-          this.caller.hangUp();
-          this.end('wrong PIN');
+          hangUpMobile('wrong PIN');
           return;
         }
         giveDialTone();
         collector.startCollecting();
         return;
       }
-      const consultation = this.consult(
-        user.extension,
-        digits,
-        anchorSdp(this.caller.invite.body.toString('utf8'), session.local('b')),
-        {
-          connected: (media) => session.setRemote('b', media),
-          ended: () => {
-            if (this.phase !== 'connected') return;
-            this.caller.hangUp();
-            this.end('completed');
-          },
+      const consultation = this.consult(user.extension, digits, anchorSdp(mobile.sdp, session.local(other)), {
+        connected: (media) => session.setRemote(other, media),
+        ended: () => {
+          if (this.phase === 'connected') hangUpMobile('completed');
         },
-      );
+      });
       if (!consultation) {
         log.info({ digits }, 'mobile dial tone: number not reachable');
-        this.caller.hangUp();
-        this.end('unroutable');
+        hangUpMobile('unroutable');
         return;
       }
       this.mobileFeatureCall = consultation;
     };
-    this.dtmfTap = session.detectDtmf('a', {
-      payloadType: offer.telephoneEvent?.payloadType ?? 101,
+    const collector = createDigitCollector({
+      clock: this.services.sip.clock,
+      onDigit: () => tone?.stop(),
+      onComplete: ({ digits }) => onDigits(digits),
+    });
+    this.dtmfTap = session.detectDtmf(side, {
+      payloadType: mobile.media.telephoneEvent?.payloadType ?? 101,
       onDigit: (e) => collector.push(e),
     });
     this.collector = collector;
@@ -845,8 +995,10 @@ export class Call {
             `${plan.reason} ${t.dialString}`,
             plan.reason,
           );
-          // CONF-1 (and MCC, MCC-2) need twinline in the leg's media path.
-          return [plan.confirm || plan.mobileCallControl ? this.anchor(leg) : leg];
+          // CONF-1, MCC and MCC-2, and the callback's dial tone (MCB-2) need twinline in the leg's media path.
+          return [
+            plan.confirm || plan.mobileCallControl || plan.reason === 'callback' ? this.anchor(leg) : leg,
+          ];
         }
         return { failed: 404 };
       }
@@ -1007,6 +1159,8 @@ export class Call {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
     this.keepAliveTimer?.cancel();
+    this.callbackRequest?.timer.cancel();
+    this.callbackRequest = undefined;
     this.mobileFeatureCall?.hangUp();
     this.collector?.close();
     this.dtmfTap?.stop();

@@ -101,14 +101,22 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     const user = snapshot.usersByExtension.get(extension);
     const active: Presence['calls'][number][] = [];
     for (const call of calls) {
+      if (call.mobileFeatureUser === extension) {
+        // FNE 31/32/33 and the callback: the user's own mobile is in the call (MCB-1).
+        active.push({ where: 'mobile', state: call.state === 'connected' ? 'connected' : 'alerting' });
+        continue;
+      }
       if (
-        call.state === 'connected' &&
+        (call.state === 'connected' || call.state === 'transferring') &&
         (call.currentUser === extension || call.callerIdentity.extension === extension)
       ) {
         const reason = call.currentUser === extension ? call.connectedReason : 'primary';
         active.push({
           where:
-            reason === 'mobileTwin' || reason === 'fallback' || reason === 'loggedOutTwin'
+            reason === 'mobileTwin' ||
+            reason === 'fallback' ||
+            reason === 'loggedOutTwin' ||
+            reason === 'handover'
               ? 'mobile'
               : reason === 'internalTwin'
                 ? 'internalTwin'
@@ -330,9 +338,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
             call?.abort();
           });
         } else {
-          // MCB-1 (FNE 33, mobile callback) is not offered yet.
-          caller.reject(501);
-          calls.delete(call);
+          call.awaitCallbackRequest(user, decision);
         }
         return;
       }

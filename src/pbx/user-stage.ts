@@ -74,7 +74,13 @@ export class UserStage implements Stage {
   }
 
   start(request: CallRequest): void {
-    this.apply(startCall(this.snapshot, request));
+    this.begin(startCall(this.snapshot, request));
+  }
+
+  /** Runs a plan the core made outside `startCall` (the mobile callback, a handover). */
+  begin(decision: Decision): void {
+    if (this.state) return;
+    this.apply(decision);
   }
 
   callerHangup(): void {

@@ -4,14 +4,14 @@
  */
 import type { LegReason, LegStatus } from '../mobility/types.js';
 
-export type CallViewPhase = 'routing' | 'connected' | 'ended';
+export type CallViewPhase = 'routing' | 'connected' | 'transferring' | 'ended';
 
 /** One leg of a call as the live view and the timeline draw it (SEE-2). */
 export interface CallLegView {
   /** Stable within the call: L1, L2, … */
   id: string;
   /** Why the leg alerts (primary, mobileTwin, internalTwin, teams, fallback, coverage, …). */
-  reason: LegReason | 'direct' | 'voicemail' | 'trunk';
+  reason: LegReason | 'direct' | 'voicemail' | 'trunk' | 'pickup' | 'handoverReturn';
   /** Who or what it rings: an extension, a dial string or a Teams URI, as text. */
   target: string;
   status: LegStatus;

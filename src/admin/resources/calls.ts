@@ -32,7 +32,7 @@ export const callSchema = {
   required: ['id', 'phase', 'from', 'to', 'user', 'startedAt', 'legs'],
   properties: {
     id: { type: 'string' },
-    phase: { enum: ['idle', 'alerting', 'connected', 'diverted', 'ended'] },
+    phase: { enum: ['routing', 'connected', 'transferring', 'ended'] },
     from: { type: 'string' },
     to: { type: 'string' },
     user: { type: 'string' },
