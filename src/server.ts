@@ -249,8 +249,12 @@ export async function startServer(options: ServerOptions): Promise<TwinlineServe
     localHost: options.sip.address.includes(':') ? `[${options.sip.address}]` : options.sip.address,
   });
 
+  // Counted from the events: engine.calls() copies every live call, once per event.
+  const live = new Set<string>();
   engine.subscribe((event) => {
-    metrics.activeCalls.set(engine.calls().length);
+    if (event.type === 'callEnded') live.delete(event.call.id);
+    else live.add(event.call.id);
+    metrics.activeCalls.set(live.size);
     if (event.type !== 'callEnded') return;
     metrics.calls.inc({ outcome: event.call.answeredAt === undefined ? 'unanswered' : 'answered' });
     for (const leg of event.call.legs)
