@@ -9,10 +9,13 @@
  *    the held party hears nothing meanwhile.
  *  - `**` during the consultation, or the consulted party hanging up, ends it and brings
  *    the held party back. Dialling nothing (or a number that routes nowhere) returns too.
+ *  - The mobile hanging up while the consultation is connected transfers the held party
+ *    to the consulted party (the call goes on without the user: {@link takeConsultation}).
  *
  * ```
  *  talking ──**──▶ dialling ──digits──▶ consulting ──** / far end hangs up──▶ talking
  *     ▲               └──nothing / unroutable──────────────────────────────────┘
+ *                                          └──mobile hangs up (answered)──▶ closed, transferred
  * ```
  */
 import {
@@ -25,6 +28,7 @@ import {
 } from '../media/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import type { OutboundLeg } from './outbound-leg.js';
 
 export type CallControlState = 'talking' | 'dialling' | 'consulting' | 'closed';
 
@@ -38,6 +42,8 @@ const MOVES: Readonly<Record<CallControlState, readonly CallControlState[]>> = {
 /** A consultation call placed for the user; ends on its own or by `hangUp()`. */
 export interface Consultation {
   hangUp(): void;
+  /** The consulted party's branch once it answered. */
+  answered(): OutboundLeg | undefined;
 }
 
 export interface CallControlOptions {
@@ -94,6 +100,19 @@ export class MobileCallControl {
     this.dtmf.stop();
     this.collector.close();
     this.consultation?.hangUp();
+  }
+
+  /**
+   * MCC-1 transfer: the mobile hung up during a connected consultation; detection stops
+   * and the consulted party's branch is handed to the caller (not hung up). Undefined when
+   * no consultation is connected.
+   */
+  takeConsultation(): OutboundLeg | undefined {
+    const answered = this.state === 'consulting' ? this.consultation?.answered() : undefined;
+    if (!answered) return undefined;
+    this.consultation = undefined;
+    this.close();
+    return answered;
   }
 
   private onTrigger(): void {

@@ -39,6 +39,7 @@ import {
   type LegState,
   MOBILE_REASONS,
   type Presence,
+  planHandover,
   planMobileCallback,
 } from '../mobility/index.js';
 import { targetText } from '../mobility/timeline.js';
@@ -190,6 +191,8 @@ export class Call {
   private dtmfTap: { stop(): void } | undefined;
   /** FNE 31: the relay session the caller was answered on (side a) and the dialled party uses (side b). */
   private featureSession: RelaySession | undefined;
+  /** Each branch's record, to close it when twinline itself ends the branch (handover, pickup). */
+  private readonly records = new Map<OutboundLeg, BranchRecord>();
   /** Relay sessions of anchored branches: side a = the caller, side b = the branch. */
   private readonly media = new Map<
     OutboundLeg,
@@ -440,7 +443,7 @@ export class Call {
     if (this.phase === 'routing' || this.phase === 'transferring') {
       this.stage?.callerHangup();
       this.stage?.close();
-      this.end('abandoned');
+      this.end(this.phase === 'routing' ? 'abandoned' : 'completed');
     } else if (this.phase === 'connected') {
       this.bridged?.hangUp();
       // The plan records when and why its connected leg ended (SEE-1).
@@ -481,7 +484,9 @@ export class Call {
       connected: (branch, legId) => this.connect(branch, legId),
       divert: (target, reason) => this.divert(target, reason),
       respond: (code, reason) => {
-        this.caller.reject(code, reason || undefined);
+        // A handover nobody took back: the caller, already answered, is hung up.
+        if (this.phase === 'transferring') this.caller.hangUp();
+        else this.caller.reject(code, reason || undefined);
         this.end(`failed ${code}`);
       },
       hangupCaller: () => {
@@ -496,7 +501,8 @@ export class Call {
   }
 
   private connect(branch: OutboundLeg, legId: string): void {
-    if (this.phase !== 'routing') {
+    const rebridging = this.phase === 'transferring';
+    if (this.phase !== 'routing' && !rebridging) {
       branch.hangUp();
       return;
     }
@@ -505,6 +511,10 @@ export class Call {
     branch.accept();
     const answer = branch.answerBody;
     const anchored = this.media.get(branch);
+    const owner = this.userStates.find((u) => u.stage.connectedBranch(legId) === branch);
+    const plan = owner?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
+    let body = answer?.body ?? Buffer.alloc(0);
+    let contentType = answer?.contentType;
     if (anchored && answer) {
       // The caller talks to the relay's side a; the relay forwards to the branch.
       anchored.dtmf?.stop();
@@ -516,27 +526,201 @@ export class Call {
           rtcpPort: offer.rtcpPort,
         });
       anchored.session.markEstablished();
-      const sdp = anchorSdp(answer.body.toString('utf8'), anchored.session.local('a'));
-      this.caller.answer(Buffer.from(sdp), 'application/sdp');
-      const connectedPlan = this.userStates
-        .find((u) => u.stage.connectedBranch(legId) === branch)
-        ?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
-      if (connectedPlan?.mobileCallControl && offer)
-        this.startCallControl(branch, anchored, offer, connectedPlan.onBehalfOf);
-    } else {
-      this.caller.answer(answer?.body ?? Buffer.alloc(0), answer?.contentType);
+      body = Buffer.from(anchorSdp(answer.body.toString('utf8'), anchored.session.local('a')));
+      contentType = 'application/sdp';
+      if (plan?.mobileCallControl && offer) this.startCallControl(branch, anchored, offer, plan.onBehalfOf);
     }
-    const owner = this.userStates.find((u) => u.stage.connectedBranch(legId) === branch);
-    const plan = owner?.stage.callState?.legs.find((l) => l.plan.id === legId)?.plan;
-    this.connectedReason = plan?.reason ?? 'direct';
+    if (rebridging) this.reinviteCaller(branch, body, contentType);
+    else this.caller.answer(body, contentType);
+    this.connectedReason = plan?.reason ?? this.records.get(branch)?.reason ?? 'direct';
     if (owner) this.currentUser = owner.user;
-    this.answeredAt = this.services.sip.clock.wallNow();
+    this.handoverUser = undefined;
+    this.answeredAt ??= this.services.sip.clock.wallNow();
     this.services.changed(this);
-    this.keepAlive(this.snapshot.system.callKeepAliveSeconds * 1000);
+    if (!this.keepAliveTimer) this.keepAlive(this.snapshot.system.callKeepAliveSeconds * 1000);
     this.outcome = `answered ${legId}`;
   }
 
+  /**
+   * The caller, already in its dialog, is pointed at a new party with a re-INVITE that
+   * offers the party's SDP (a B2BUA's third-party call control, RFC 3725 §4.1 in spirit);
+   * a caller that refuses it ends the call.
+   */
+  private reinviteCaller(party: Party, body: Buffer, contentType: string | undefined): void {
+    void this.caller.request('INVITE', body, contentType).then((res) => {
+      if (res.status < 300 || this.phase !== 'connected' || this.bridged !== party) return;
+      this.services.sip.logger.warn(
+        { callId: this.callId, status: res.status },
+        'caller refused the new party',
+      );
+      party.hangUp();
+      this.caller.hangUp();
+      this.stage?.callerHangup();
+      this.end(`re-INVITE refused ${res.status}`);
+    });
+  }
+
+  /** Closes the record of a branch twinline itself ended (it got no BYE to note it). */
+  private closeRecord(leg: OutboundLeg, why: string): void {
+    const record = this.records.get(leg);
+    if (record && record.endedAt === undefined) {
+      record.endedAt = this.services.sip.clock.wallNow();
+      record.endedWhy = why;
+    }
+  }
+
+  /**
+   * BTN-1 Twinning Handover: the desk phone is released (BYE) and the caller waits in its
+   * dialog while the mobile rings (even with mobile twinning off); answered after the
+   * guard, the mobile is bridged to the caller by re-INVITE; unanswered within the
+   * Transfer Return Time the desk phone rings again. Only calls the user received at the
+   * desk are handed over: false for anything else.
+   */
+  handOver(user: User): boolean {
+    const desk = this.bridged;
+    if (this.phase !== 'connected' || !(desk instanceof OutboundLeg) || this.media.has(desk)) return false;
+    this.move('transferring');
+    this.bridged = undefined;
+    this.handoverUser = user.extension;
+    this.connectedReason = 'handover';
+    desk.hangUp();
+    this.closeRecord(desk, 'handed over to the mobile');
+    this.stage?.close();
+    this.services.sip.logger.info({ callId: this.callId, user: user.extension }, 'handover to the mobile');
+    const stage = this.userStage(this.stageOwner());
+    this.stage = stage;
+    this.userStates.push({ user: user.extension, stage });
+    stage.onChange = () => this.services.changed(this);
+    stage.begin(planHandover(this.snapshot, user.extension, this.services.sip.clock.wallNow()));
+    return true;
+  }
+
+  /** BTN-1: dialling the handover code again while the mobile rings: back to the desk at once. */
+  cancelHandover(): void {
+    const user = this.handoverUser;
+    if (this.phase !== 'transferring' || user === undefined) return;
+    this.stage?.close();
+    this.ringDeskAgain(user);
+  }
+
+  /** BTN-1: a handover the mobile did not take rings the user's desk phone(s) again. */
+  private ringDeskAgain(extension: string): void {
+    this.handoverUser = undefined;
+    this.connectedReason = 'handoverReturn';
+    const stage = new PlainStage(
+      this.services.sip.clock,
+      this.stageOwner(),
+      (this.snapshot.usersByExtension.get(extension)?.noAnswerTime ?? 15) * 1000,
+    );
+    this.stage = stage;
+    const devices = this.services.devices(extension);
+    if (devices.length === 0) {
+      this.caller.hangUp();
+      this.end('handover returned to no phone');
+      return;
+    }
+    const legs = devices.map((b, i) =>
+      this.branch(
+        `R${i + 1}`,
+        b.contact,
+        b.source,
+        { number: this.callerIdentity.number, name: this.callerIdentity.name },
+        undefined,
+        undefined,
+        stage.events,
+        `handover return ${extension}`,
+        'handoverReturn',
+      ),
+    );
+    stage.start(legs);
+  }
+
+  /**
+   * BTN-1 Mobile Twinned Call Pickup: the desk phone that dialled the code takes over the
+   * call connected on the mobile. The desk is answered with the caller's media (the
+   * relay's, when the mobile leg is anchored, which then points at the desk instead); the
+   * caller is re-INVITEd towards the desk; the mobile gets a BYE. False when the call is
+   * not connected on a mobile leg.
+   */
+  pickUp(desk: InboundLeg, user: string): boolean {
+    const mobile = this.bridged;
+    if (this.phase !== 'connected' || !(mobile instanceof OutboundLeg)) return false;
+    const deskSdp = desk.invite.body.toString('utf8');
+    const anchored = this.media.get(mobile);
+    if (anchored) {
+      const deskMedia = describeSdp(deskSdp);
+      if (!deskMedia) return false;
+      anchored.control?.close();
+      anchored.control = undefined;
+      anchored.session.setRemote('b', {
+        address: deskMedia.address,
+        port: deskMedia.port,
+        rtcpPort: deskMedia.rtcpPort,
+      });
+      desk.answer(Buffer.from(anchorSdp(deskSdp, anchored.session.local('b'))), 'application/sdp');
+    } else {
+      desk.answer(this.caller.invite.body, this.caller.invite.headers.get('content-type'));
+      if (deskSdp !== '') this.reinviteCaller(desk, desk.invite.body, 'application/sdp');
+    }
+    this.bridged = desk;
+    mobile.hangUp();
+    this.closeRecord(mobile, 'picked up at the desk');
+    const now = this.services.sip.clock.wallNow();
+    this.legs.push({
+      id: `P${this.legs.length + 1}`,
+      target: `pickup ${user}`,
+      reason: 'pickup',
+      plain: true,
+      placedAt: now,
+      answeredAt: now,
+    });
+    this.connectedReason = 'pickup';
+    this.currentUser = user;
+    this.services.sip.logger.info({ callId: this.callId, user }, 'mobile call picked up at the desk');
+    this.services.changed(this);
+    return true;
+  }
+
+  /** The desk phone that picked the call up hung up. */
+  partyGone(party: Party): void {
+    if (party !== this.bridged || this.phase !== 'connected') return;
+    this.caller.hangUp();
+    this.stage?.callerHangup();
+    this.end('completed');
+  }
+
+  /** An in-dialog request from the desk phone that picked the call up: on to the caller. */
+  relayFromParty(tx: ServerTransaction): void {
+    this.relay(tx, this.caller);
+  }
+
+  /**
+   * MCC-1: the mobile hung up while its consultation call was connected — the held party
+   * is transferred to the consulted party (each re-INVITEd with the other's SDP) instead
+   * of being hung up.
+   */
+  private transferHeldParty(mobile: OutboundLeg): boolean {
+    const m = this.media.get(mobile);
+    const consulted = m?.control?.takeConsultation();
+    const answer = consulted?.answerBody;
+    if (!m || !consulted || !answer) return false;
+    this.services.sip.logger.info({ callId: this.callId }, 'mobile call control: held party transferred');
+    this.media.delete(mobile);
+    void m.session.close();
+    this.bridged = consulted;
+    this.connectedReason = 'transferred';
+    this.currentUser = undefined;
+    this.reinviteCaller(consulted, answer.body, answer.contentType);
+    void consulted.request('INVITE', this.caller.invite.body, this.caller.invite.headers.get('content-type'));
+    this.services.changed(this);
+    return true;
+  }
+
   private divert(target: DivertTarget, reason: DivertReason): void {
+    if (reason === 'handoverReturn' && this.phase === 'transferring' && target.kind === 'extension') {
+      this.ringDeskAgain(target.extension);
+      return;
+    }
     if (this.phase !== 'routing') return;
     const from = this.currentUser ?? '';
     if (++this.diversions > MAX_DIVERSIONS) {
@@ -745,6 +929,7 @@ export class Call {
         stage.close();
         winner?.hangUp();
       },
+      answered: () => (winner?.state === 'connected' ? winner : undefined),
     };
   }
 
@@ -1106,6 +1291,7 @@ export class Call {
         record.endedWhy ??= 'far end hung up';
         events.onHungUp(leg);
         if (leg === this.bridged && this.phase === 'connected') {
+          if (this.transferHeldParty(leg)) return;
           this.caller.hangUp();
           this.end('completed');
         }
@@ -1113,6 +1299,7 @@ export class Call {
       onRequest: (_leg, tx) => this.relay(tx, this.caller),
     };
     const leg = new OutboundLeg(this.services.sip, id, request, peer, wrapped, retry);
+    this.records.set(leg, record);
     return trunk ? leg.failIfSilentFor(TRUNK_SILENCE_LIMIT_MS) : leg;
   }
 

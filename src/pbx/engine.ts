@@ -67,6 +67,10 @@ export interface CallEngine extends CallsView {
   abortAll(): void;
 }
 
+/** Connected reasons that put a user's call on their mobile (pickup) or their desk (handover). */
+const ON_MOBILE: ReadonlySet<string> = new Set(['mobileTwin', 'fallback', 'loggedOutTwin', 'handover']);
+const AT_DESK: ReadonlySet<string> = new Set(['primary', 'handoverReturn', 'pickup']);
+
 /** RFC 3261 §8.2.2.2-ish: a trunk is recognised by the address and port it sends from. */
 function trunkFor(snapshot: ConfigSnapshot, source: Endpoint): Trunk | undefined {
   for (const t of snapshot.trunksByName.values()) {
@@ -280,10 +284,13 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     const callId = request.headers.get('call-id');
 
     let call: Call | undefined;
-    const caller = new InboundLeg(sip, tx, {
+    /** BTN-1 pickup: the call this desk phone took over from the mobile. */
+    let pickedUp: Call | undefined;
+    const caller: InboundLeg = new InboundLeg(sip, tx, {
       onCancelled: () => call?.callerGone(),
-      onHungUp: () => call?.callerGone(),
-      onRequest: (inDialog: ServerTransaction) => call?.relayFromCaller(inDialog),
+      onHungUp: () => (pickedUp ? pickedUp.partyGone(caller) : call?.callerGone()),
+      onRequest: (inDialog: ServerTransaction) =>
+        pickedUp ? pickedUp.relayFromParty(inDialog) : call?.relayFromCaller(inDialog),
     });
 
     if (who.kind === 'trunk') {
@@ -381,12 +388,18 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
         routeAsUser(call, user, target);
         return;
       case 'shortCode': {
+        const mine = callsOf(user.extension);
         const outcome = shortCodeOutcome(
           snapshot,
           user.extension,
           target.shortCode,
           target.digits,
           sip.clock.wallNow(),
+          {
+            mobileCallConnected: mine.onMobile !== undefined,
+            deskCallConnected: mine.atDesk !== undefined,
+            handoverInProgress: mine.handingOver !== undefined,
+          },
         );
         if (outcome.kind === 'refuse') {
           logger.info(
@@ -394,6 +407,12 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
             'short code refused',
           );
           caller.reject(outcome.status);
+          return;
+        }
+        if (outcome.kind !== 'change') {
+          const done = callAction(outcome.kind, user, caller, mine);
+          if (done === 'pickedUp') pickedUp = mine.onMobile;
+          else if (done === 'refused') caller.reject(488);
           return;
         }
         const applied = options.applyUserChange(user.extension, outcome.changes);
@@ -420,6 +439,48 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
         caller.reject(target.why === 'barred' ? 403 : 404);
         return;
     }
+  }
+
+  /** The user's calls BTN-1 acts on: connected on the mobile, connected at the desk, being handed over. */
+  function callsOf(extension: string): { onMobile?: Call; atDesk?: Call; handingOver?: Call } {
+    const out: { onMobile?: Call; atDesk?: Call; handingOver?: Call } = {};
+    for (const c of calls) {
+      if (c.state === 'transferring' && c.handoverUser === extension) out.handingOver ??= c;
+      if (c.state !== 'connected' || c.currentUser !== extension || c.mobileFeatureUser !== undefined)
+        continue;
+      if (ON_MOBILE.has(c.connectedReason ?? '')) out.onMobile ??= c;
+      else if (AT_DESK.has(c.connectedReason ?? '')) out.atDesk ??= c;
+    }
+    return out;
+  }
+
+  /**
+   * BTN-1: pickup answers this desk call with the call from the mobile; handover (and its
+   * cancel) is confirmed with the feature beeps, then acts on the user's desk call.
+   */
+  function callAction(
+    kind: 'pickup' | 'handover' | 'cancelHandover',
+    user: User,
+    desk: InboundLeg,
+    mine: ReturnType<typeof callsOf>,
+  ): 'pickedUp' | 'done' | 'refused' {
+    const log = { callId: desk.invite.headers.get('call-id'), user: user.extension, action: kind };
+    if (kind === 'pickup') {
+      if (!mine.onMobile?.pickUp(desk, user.extension)) return 'refused';
+      logger.info(log, 'twinning short code');
+      return 'pickedUp';
+    }
+    if (kind === 'handover' && !mine.atDesk?.handOver(user)) {
+      logger.info(log, 'handover refused: only a call answered at the desk is handed over');
+      return 'refused';
+    }
+    if (kind === 'cancelHandover') mine.handingOver?.cancelHandover();
+    logger.info(log, 'twinning short code');
+    answerWithTone(options.relay, desk).catch((err) => {
+      logger.error({ err, callId: log.callId }, 'confirmation tone failed');
+      desk.reject(500);
+    });
+    return 'done';
   }
 
   return {

@@ -3,17 +3,29 @@
  * in the user's own settings. The change is stored as the user's own (actor `user:<ext>`),
  * so user-rights locks hold (UR-1, BTN-2) and it applies from the next call (CFG-4).
  *
- * Features that act on calls rather than settings (twinned call pickup, handover,
- * voicemail) are answered here as not implemented.
+ * Twinned call pickup and twinning handover act on the user's calls in progress: the
+ * outcome names the action and the engine carries it out. Voicemail access by short code
+ * is not offered (501).
  */
 import type { ConfigSnapshot, ShortCode } from '../config/index.js';
-import { twinningControl } from '../mobility/index.js';
+import { type ControlContext, twinningControl } from '../mobility/index.js';
 
 export type ShortCodeOutcome =
   /** Store these changes to the user's settings (dotted paths), then confirm with a tone. */
   | { kind: 'change'; changes: { path: string; value: unknown }[] }
+  /** BTN-1: act on a call in progress (pick it up from the mobile, hand it over, cancel that). */
+  | { kind: 'pickup' | 'handover' | 'cancelHandover' }
   /** Refuse: `status` for the caller, `detail` for the log. */
   | { kind: 'refuse'; status: number; detail: string };
+
+/** The dialling user's calls, as BTN-1 needs them. */
+export type CallsOfUser = Omit<ControlContext, 'now'>;
+
+const NO_CALLS: CallsOfUser = {
+  mobileCallConnected: false,
+  deskCallConnected: false,
+  handoverInProgress: false,
+};
 
 const FORWARD_PATHS = {
   unconditional: ['forwardUnconditional'],
@@ -28,22 +40,18 @@ export function shortCodeOutcome(
   shortCode: ShortCode,
   digits: string,
   now: number,
+  calls: CallsOfUser = NO_CALLS,
 ): ShortCodeOutcome {
   const change = (...changes: { path: string; value: unknown }[]): ShortCodeOutcome => ({
     kind: 'change',
     changes,
   });
   const control = (c: Parameters<typeof twinningControl>[2]): ShortCodeOutcome => {
-    const r = twinningControl(snapshot, user, c, {
-      now,
-      mobileCallConnected: false,
-      deskCallConnected: false,
-      handoverInProgress: false,
-    });
+    const r = twinningControl(snapshot, user, c, { now, ...calls });
     if (r.kind === 'change') return change({ path: r.path, value: r.value });
     if (r.kind === 'refuse')
       return { kind: 'refuse', status: r.reason === 'locked' ? 403 : 488, detail: r.detail };
-    return { kind: 'refuse', status: 501, detail: `${c.kind} acts on calls in progress` };
+    return { kind: r.kind };
   };
   switch (shortCode.feature) {
     case 'dndOn':
@@ -84,7 +92,9 @@ export function shortCodeOutcome(
       return change({ path: 'twinningMode', value: current === 'mobile' ? 'internal' : 'mobile' });
     }
     case 'twinnedCallPickup':
+      return control({ kind: 'twinnedCallPickup' });
     case 'twinningHandover':
+      return control({ kind: 'twinningHandover' });
     case 'voicemail':
       return { kind: 'refuse', status: 501, detail: `${shortCode.feature} is not available yet` };
   }

@@ -82,11 +82,12 @@ export const PBX: Endpoint = { protocol: 'UDP', address: PBX_ADDRESS, port: PBX_
 /** The virtual instant every harness starts at: far from 0, so "start + delay" is never just "delay". */
 export const T0 = 10_000;
 
+/** A caller's offer; its media address is loopback, as twinline's relay really sends there. */
 export const SDP_OFFER = [
   'v=0',
-  'o=caller 1 1 IN IP4 10.0.0.50',
+  'o=caller 1 1 IN IP4 127.0.0.1',
   's=-',
-  'c=IN IP4 10.0.0.50',
+  'c=IN IP4 127.0.0.1',
   't=0 0',
   'm=audio 4000 RTP/AVP 0',
   'a=rtpmap:0 PCMU/8000',
@@ -98,7 +99,8 @@ function sdpAnswer(name: string, address: string): string {
     'v=0',
     `o=${name.replace(/\W/g, '')} 1 1 IN IP4 ${address}`,
     's=-',
-    `c=IN IP4 ${address}`,
+    // Media on loopback whatever the endpoint's address: twinline's relay really sends RTP.
+    'c=IN IP4 127.0.0.1',
     't=0 0',
     'm=audio 6000 RTP/AVP 0',
     'a=rtpmap:0 PCMU/8000',
