@@ -847,6 +847,7 @@ export class Call {
       codec,
       payloadType: (codec === 'PCMU' ? mobile.pcmu : mobile.pcma) ?? 0,
       telephoneEventPayloadType: mobile.telephoneEvent?.payloadType ?? 101,
+      dialTone: this.snapshot.system.dialTone,
       heldParty: { address: held.address, port: held.port, rtcpPort: held.rtcpPort },
       dial: (digits, events) =>
         this.consult(user, digits, anchorSdp(mobileSdp, anchored.session.local('a')), events),
@@ -1069,9 +1070,10 @@ export class Call {
     const codec = mobile.media.pcmu !== undefined ? 'PCMU' : 'PCMA';
     const payloadType = (codec === 'PCMU' ? mobile.media.pcmu : mobile.media.pcma) ?? 0;
     const log = this.services.sip.logger.child({ callId: this.callId, user: user.extension });
+    const sound = dialTone(this.snapshot.system.dialTone);
     let tone: { stop(): void } | undefined;
     const giveDialTone = () => {
-      tone = session.play(side, createToneSource(dialTone(), { codec, payloadType }), { holdOther: true });
+      tone = session.play(side, createToneSource(sound, { codec, payloadType }), { holdOther: true });
     };
     const hangUpMobile = (outcome: string) => {
       mobile.hangUp();
@@ -1289,9 +1291,10 @@ export class Call {
       onHungUp: (leg) => {
         record.endedAt = this.services.sip.clock.wallNow();
         record.endedWhy ??= 'far end hung up';
+        // MCC-1: the mobile leaving a connected consultation hands the held party over to it.
+        if (leg === this.bridged && this.phase === 'connected' && this.transferHeldParty(leg)) return;
         events.onHungUp(leg);
         if (leg === this.bridged && this.phase === 'connected') {
-          if (this.transferHeldParty(leg)) return;
           this.caller.hangUp();
           this.end('completed');
         }

@@ -51,7 +51,12 @@ export type SippScenarioName =
   | 'uac-invite-auth-cancel'
   | 'uas-answer-media-key'
   | 'uac-invite-auth-media-key-bye'
-  | 'uac-invite-media-key-wait-bye';
+  | 'uac-invite-media-key-wait-bye'
+  | 'uac-invite-auth-reinvited-bye'
+  | 'uac-invite-auth-reinvited-wait-bye'
+  | 'uas-answer-reinvited'
+  | 'uas-answer-mcc-transfer'
+  | 'uas-answer-keys-203';
 
 /**
  * Keys each scenario reads, with the values used when a test does not set them. SIPp rejects a
@@ -89,6 +94,11 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-answer-media-key': { ring_ms: '200', rtp_port: '9' },
   'uac-invite-auth-media-key-bye': { from_user: 'sipp', domain: 'twinline', hold_ms: '200', rtp_port: '9' },
   'uac-invite-media-key-wait-bye': { from_user: 'sipp', rtp_port: '9' },
+  'uac-invite-auth-reinvited-bye': { from_user: 'sipp', domain: 'twinline', hold_ms: '200' },
+  'uac-invite-auth-reinvited-wait-bye': { from_user: 'sipp', domain: 'twinline' },
+  'uas-answer-reinvited': { ring_ms: '200' },
+  'uas-answer-mcc-transfer': { ring_ms: '200', press_after_ms: '500', transfer_after_ms: '1000' },
+  'uas-answer-keys-203': { ring_ms: '200', press_after_ms: '500' },
 };
 
 /** SIPp's -t: u1 one UDP socket, un one UDP socket per call, t1 one TCP connection, tn one per call. */

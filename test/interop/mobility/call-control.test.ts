@@ -2,7 +2,8 @@
  * Mobile Call Control on real SIP and RTP (MCC-1, MCC-2): a call answered on the mobile
  * twin leg runs through twinline's relay; the user keys `**`, gets dial tone, dials 203#,
  * and twinline places that call as the user while the caller is held. When 203 hangs up
- * the held caller is back, and the caller's hang-up ends the mobile leg.
+ * the held caller is back, and the caller's hang-up ends the mobile leg. When the mobile
+ * hangs up while 203 is connected instead, the held caller is transferred to 203.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -94,5 +95,58 @@ describe('Mobile Call Control', () => {
     assert.ok(received(m.messages).some((x) => x.method === 'BYE'));
     const mobileAck = received(m.messages).find((x) => x.method === 'ACK')!;
     assert.ok(toCarol.timeMs - mobileAck.timeMs > 1500, 'dialled after ** and the digits');
+  });
+
+  it('MCC-1 transfer: the mobile hangs up while 203 is connected, and the held caller and 203 are joined by re-INVITEs with each other’s media', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
+    const carol = await registeredPhone(server, '203', 'carol-secret', 'uas-answer-reinvited', {
+      keys: { ring_ms: 200 },
+    });
+    const mobile = await peerOn(carrierPort, 'uas-answer-mcc-transfer', {
+      keys: { ring_ms: 100, press_after_ms: 300, transfer_after_ms: 4000 },
+      name: 'mobile-mcc-transfer',
+      timeoutMs: 30_000,
+    });
+    const caller = await startSipp({
+      scenario: 'uac-invite-auth-reinvited-bye',
+      remote: server.address,
+      service: '201',
+      auth: { user: '202', pass: 'bob-secret' },
+      keys: { from_user: '202', hold_ms: 1000 },
+      timeoutMs: 30_000,
+      name: 'caller-202-transferred',
+    });
+    const [c, d, k, m] = await Promise.all([
+      caller.result(),
+      desk.sipp.result(),
+      carol.sipp.result(),
+      mobile.result(),
+    ]);
+    for (const [r, who] of [
+      [c, 'caller'],
+      [d, 'desk'],
+      [k, '203'],
+      [m, 'mobile'],
+    ] as const)
+      assert.equal(r.outcome, 'ok', `${who}: ${r.errors}`);
+
+    const port = (sdp: string) => Number(/m=audio (\d+)/.exec(sdp)?.[1]);
+    const invites = (r: typeof c) =>
+      received(r.messages).filter((x) => x.kind === 'request' && x.method === 'INVITE');
+    const callerOffer = c.messages.find((x) => x.direction === 'sent' && x.method === 'INVITE')!;
+    const carolAnswer = k.messages.find(
+      (x) => x.direction === 'sent' && x.status === 200 && x.method === 'INVITE',
+    )!;
+    const [toCarol, carolReinvite] = invites(k);
+    const [callerReinvite] = invites(c);
+    assert.match(toCarol!.header('from') ?? '', /^"Alice" <sip:201@twinline>/, 'consulted as the user');
+    assert.equal(port(callerReinvite!.body), port(carolAnswer.body), 'the caller now talks to 203');
+    assert.equal(port(carolReinvite!.body), port(callerOffer.body), '203 now talks to the caller');
+    const mobileBye = m.messages.find((x) => x.direction === 'sent' && x.method === 'BYE')!;
+    assert.ok(callerReinvite!.timeMs >= mobileBye.timeMs - 50, 'joined when the mobile hung up');
+    assert.ok(
+      received(k.messages).some((x) => x.kind === 'request' && x.method === 'BYE'),
+      'the caller’s hang-up reaches 203',
+    );
   });
 });

@@ -3,11 +3,13 @@
  * in through the carrier trunk, recognised by its caller ID (MCC-3).
  *   FNE 31 (mobile dial tone): answered with dial tone; the keys dialled are called as the user.
  *   FNE 32 (mobile direct access): the digits after the DDI are dialled at once as the user.
+ *   FNE 33 (mobile callback): never answered; hung up in time, twinline calls the mobile back
+ *   with dial tone and the keys dialled are called as the user (MCB-1, MCB-2).
  *   A caller ID that matches no user is refused and counted (MCC-4).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { registeredPhone } from '../../support/phones.js';
+import { peerOn, registeredPhone } from '../../support/phones.js';
 import { freeUdpPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/processes.js';
 import { received, startSipp } from '../../support/sipp.js';
@@ -32,12 +34,14 @@ users:
       mobileTwinning: true
       twinnedMobileNumber: '907700900201'
       mobileCallControl: true
+      mobileCallback: true
   - { extension: '203', name: Carol, password: carol-secret }
 trunks:
   - { name: carrier, kind: carrier, host: 127.0.0.1, port: ${carrierPort}, ownNumber: '441632960000' }
 incomingRoutes:
   - { trunk: carrier, ddi: '441632960031', destination: fne31 }
   - { trunk: carrier, ddi: '441632960032', destination: fne32 }
+  - { trunk: carrier, ddi: '441632960033', destination: fne33 }
 `,
   });
 });
@@ -91,6 +95,51 @@ describe('mobile features by DDI', () => {
     assert.match(toCarol.header('from') ?? '', /^"Alice" <sip:201@twinline>/);
     assert.ok(
       received(m.messages).some((x) => x.method === 'BYE'),
+      'the mobile is hung up when 203 ends the call',
+    );
+  });
+
+  it('MCB-1 FNE 33: the request only rings; hung up after 1 s, the mobile is called back within 5 s, hears dial tone, keys 203#, and 203 is called as the user', async () => {
+    const carol = await registeredPhone(server, '203', 'carol-secret', 'uas-answer-then-bye', {
+      keys: { ring_ms: 100, hold_ms: 500 },
+    });
+    const request = await startSipp({
+      scenario: 'uac-invite-cancel',
+      remote: server.address,
+      localPort: carrierPort,
+      service: '441632960033',
+      keys: { from_user: '07700900201', cancel_after_ms: 1000 },
+      timeoutMs: 15_000,
+      name: 'mobile-fne33-request',
+    });
+    const r = await request.result();
+    assert.equal(r.outcome, 'ok', r.errors);
+    assert.deepEqual(
+      received(r.messages)
+        .filter((x) => x.method === 'INVITE' && x.status !== 100)
+        .map((x) => x.status),
+      [180, 487],
+      'never answered: ringing, then the 487 for the CANCEL',
+    );
+    const hungUpAt = r.messages.find((x) => x.direction === 'sent' && x.method === 'CANCEL')!.timeMs;
+    // The request's SIPp has exited; the mobile now answers on the trunk's port.
+    const mobile = await peerOn(carrierPort, 'uas-answer-keys-203', {
+      keys: { ring_ms: 200, press_after_ms: 500 },
+      name: 'mobile-callback',
+      timeoutMs: 20_000,
+    });
+    const [m, k] = await Promise.all([mobile.result(), carol.sipp.result()]);
+    assert.equal(m.outcome, 'ok', m.errors);
+    assert.equal(k.outcome, 'ok', k.errors);
+    const callback = received(m.messages).find((x) => x.kind === 'request' && x.method === 'INVITE')!;
+    const after = callback.timeMs - hungUpAt;
+    assert.ok(after > 0 && after < 5000, `called back ${Math.round(after)} ms after the hang-up`);
+    assert.ok(callback.requestUri?.startsWith('sip:07700900201@'), callback.requestUri);
+    assert.match(callback.header('from') ?? '', /441632960000/, 'presented as the trunk’s own number');
+    const toCarol = received(k.messages).find((x) => x.kind === 'request' && x.method === 'INVITE')!;
+    assert.match(toCarol.header('from') ?? '', /^"Alice" <sip:201@twinline>/);
+    assert.ok(
+      received(m.messages).some((x) => x.kind === 'request' && x.method === 'BYE'),
       'the mobile is hung up when 203 ends the call',
     );
   });
