@@ -93,7 +93,7 @@ function deskDials(
 
 async function allOk(runs: SippRun[]) {
   const results = await Promise.all(runs.map((r) => r.result()));
-  results.forEach((r, i) => assert.equal(r.outcome, 'ok', `${runs[i]!.name}: ${r.errors}`));
+  for (const [i, r] of results.entries()) assert.equal(r.outcome, 'ok', `${runs[i]!.name}: ${r.errors}`);
   return results;
 }
 
