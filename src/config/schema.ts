@@ -89,6 +89,9 @@ const licence = () => z.enum(LICENCE_LEVELS).meta(meta(LICENCE_LEVELS.join(' | '
 
 // ───────────────────────────── system ─────────────────────────────
 
+/** Dial tone settings, as the media layer names them (`DialToneSetting`). */
+export const DIAL_TONES = ['350+440', '425'] as const;
+
 export const QualifySchema = z.strictObject({
   // FB-3: OPTIONS keep-alive probing of registered contacts.
   intervalSeconds: seconds(5, 3600).default(30),
@@ -169,6 +172,15 @@ export const SystemSchema = z.strictObject({
     .meta(meta('a list of number prefixes'))
     .default(['00', '+', '09']),
   callKeepAliveSeconds: z.int().min(0).max(3600).meta(meta('0 (off) or 1–3600 seconds')).default(30),
+  /**
+   * The dial tone the mobile hears (MCC-1 after `**`, FNE 31, MCB-2): North American
+   * precise dial tone or the European 425 Hz, both continuous. YAML reads an unquoted
+   * `425` as a number, so that number is taken as the string.
+   */
+  dialTone: z
+    .preprocess((v) => (v === 425 ? '425' : v), z.enum(DIAL_TONES))
+    .meta(meta(DIAL_TONES.join(' | ')))
+    .default('350+440'),
 });
 export type SystemSettings = z.output<typeof SystemSchema>;
 

@@ -21,6 +21,7 @@
 import {
   createDigitCollector,
   createToneSource,
+  type DialToneSetting,
   type DigitCollector,
   dialTone,
   type RelaySession,
@@ -54,6 +55,8 @@ export interface CallControlOptions {
   codec: 'PCMU' | 'PCMA';
   payloadType: number;
   telephoneEventPayloadType: number;
+  /** The dial tone the mobile hears after `**` (system.dialTone). */
+  dialTone: DialToneSetting;
   /** The held party's media address (side a while talking). */
   heldParty: RemoteMedia;
   /**
@@ -130,7 +133,7 @@ export class MobileCallControl {
     this.o.session.setForwarding('b', false);
     this.tone = this.o.session.play(
       'b',
-      createToneSource(dialTone(), { codec: this.o.codec, payloadType: this.o.payloadType }),
+      createToneSource(dialTone(this.o.dialTone), { codec: this.o.codec, payloadType: this.o.payloadType }),
       {
         holdOther: true,
       },

@@ -4,9 +4,8 @@
  * keys the RFC 4733 digits and records what twinline's relay sends back. The G.711 payload is
  * decoded and the tone's frequencies are measured by Goertzel.
  *
- * twinline has no dial tone setting yet: the relay plays `dialTone()`'s default, North American
- * 350 + 440 Hz (src/media/tones.ts), so that is what must be heard, and 425 Hz (the European
- * tone) must not.
+ * `system.dialTone` chooses the tone. Left at its default, North American 350 + 440 Hz must be
+ * heard and 425 Hz (the European tone) must not; a second server set to '425' proves the reverse.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -29,13 +28,11 @@ const sockets: MediaPeer[] = [];
 /** A test's SIPp peers: stopped by PID after it, so a failed test leaves no peer on the trunk's port. */
 const peers: SippRun[] = [];
 
-before(async () => {
-  carrierPort = await freeUdpPort();
-  server = await startTwinline({
-    configYaml: `
+/** The directory both servers run: Alice with mobile twinning, MCC and FNE 31 over the carrier trunk. */
+const directoryYaml = (trunkPort: number, dialTone?: string): string => `
 system:
   timeZone: Europe/London
-users:
+${dialTone ? `  dialTone: '${dialTone}'\n` : ''}users:
   - extension: '201'
     name: Alice
     password: alice-secret
@@ -49,11 +46,14 @@ users:
       mobileCallControl: true
   - { extension: '202', name: Bob, password: bob-secret }
 trunks:
-  - { name: carrier, kind: carrier, host: 127.0.0.1, port: ${carrierPort}, ownNumber: '441632960000' }
+  - { name: carrier, kind: carrier, host: 127.0.0.1, port: ${trunkPort}, ownNumber: '441632960000' }
 incomingRoutes:
   - { trunk: carrier, ddi: '441632960031', destination: fne31 }
-`,
-  });
+`;
+
+before(async () => {
+  carrierPort = await freeUdpPort();
+  server = await startTwinline({ configYaml: directoryYaml(carrierPort) });
 });
 afterEach(async () => {
   for (const p of peers.splice(0)) await p.process.stop().catch(() => undefined);
@@ -72,27 +72,78 @@ async function mediaPeer(name: string): Promise<MediaPeer> {
 
 /** Dial tone is continuous: one second of it (50 packets of 20 ms) gives a 1 Hz Goertzel resolution. */
 const TONE_PACKETS = 50;
-const DIAL_TONE = [350, 440];
-/** Frequencies that must be weak: the European dial tone, ringback/busy, DTMF rows and columns, beeps. */
-const OTHERS = [425, 480, 620, 697, 770, 852, 941, 1000, 1209, 1336, 1400];
+const NORTH_AMERICAN = [350, 440];
+const EUROPEAN = [425];
+/** Frequencies that must always be weak: ringback/busy, DTMF rows and columns, beeps. */
+const OTHERS = [480, 620, 697, 770, 852, 941, 1000, 1209, 1336, 1400];
 
 const audioPort = (sdp: string): number => Number(/^m=audio (\d+)/m.exec(sdp)?.[1]);
 
-/** Asserts that `packets` are one PCMU stream carrying 350 + 440 Hz and little else. */
-function assertDialTone(packets: readonly ReceivedRtp[]): void {
+/** Asserts that `packets` are one PCMU stream carrying `tone` (350 + 440 Hz unless told) and little else. */
+function assertDialTone(packets: readonly ReceivedRtp[], tone: readonly number[] = NORTH_AMERICAN): void {
+  // The other setting's frequencies must be absent too (425 Hz is only 15 Hz from 440 Hz).
+  const absent = [...[...NORTH_AMERICAN, ...EUROPEAN].filter((f) => !tone.includes(f)), ...OTHERS];
   assert.equal(new Set(packets.map((p) => p.packet.ssrc)).size, 1, 'one RTP stream (one SSRC)');
   assert.ok(
     packets.every((p) => p.packet.payload.length === 160),
     '20 ms of 8 kHz G.711 in every packet',
   );
-  const levels = toneLevels(decodeStream(packets, 'PCMU'), [...DIAL_TONE, ...OTHERS]);
+  const levels = toneLevels(decodeStream(packets, 'PCMU'), [...tone, ...absent]);
   const show = [...levels].map(([f, v]) => `${f} Hz ${(v * 100).toFixed(2)}%`).join(', ');
-  for (const f of DIAL_TONE) assert.ok(levels.get(f)! > 0.35, `${f} Hz is present (energy shares: ${show})`);
-  assert.ok(levels.get(350)! + levels.get(440)! > 0.9, `350 + 440 Hz carry nearly all the energy (${show})`);
-  for (const f of OTHERS) assert.ok(levels.get(f)! < 0.01, `${f} Hz is weak (${show})`);
+  for (const f of tone) assert.ok(levels.get(f)! > 0.35, `${f} Hz is present (energy shares: ${show})`);
+  const share = tone.reduce((sum, f) => sum + levels.get(f)!, 0);
+  assert.ok(share > 0.9, `${tone.join(' + ')} Hz carry nearly all the energy (${show})`);
+  for (const f of absent) assert.ok(levels.get(f)! < 0.01, `${f} Hz is weak (${show})`);
   // Paced in real time by the relay, not sent in a burst: the 50th packet is ~980 ms after the first.
   const spanMs = packets.at(-1)!.at - packets[0]!.at;
   assert.ok(spanMs > 500, `${packets.length} packets over ${spanMs.toFixed(0)} ms`);
+}
+
+/**
+ * MCC-3: the user's mobile calls the FNE 31 DDI from the carrier trunk's port, hears `expected`
+ * from the port twinline answered with, and keys `#` alone, which clears the call.
+ */
+async function fne31HearsDialTone(
+  srv: TwinlineProcess,
+  trunkPort: number,
+  name: string,
+  expected: readonly number[],
+): Promise<void> {
+  const mobileMedia = await mediaPeer(name);
+  const mobile = await startSipp({
+    scenario: 'uac-invite-media-key-wait-bye',
+    remote: srv.address,
+    localPort: trunkPort,
+    service: '441632960031',
+    keys: { from_user: '07700900201', rtp_port: mobileMedia.port },
+    timeoutMs: 20_000,
+    name,
+  });
+  peers.push(mobile);
+  const answer = await mobile.waitForMessage(
+    (m) => m.direction === 'received' && m.status === 200 && m.method === 'INVITE',
+    { timeoutMs: 5000, what: 'twinline to answer the FNE 31 call' },
+  );
+  const relayPort = audioPort(answer.body);
+  assert.ok(relayPort > 0, `the answer gives the relay's media port: ${answer.body}`);
+
+  const tone = await mobileMedia.waitForRtp(TONE_PACKETS, {
+    filter: (r) => r.packet.payloadType === 0,
+    timeoutMs: 5000,
+    what: 'one second of dial tone (PCMU) after the answer',
+  });
+  // Symmetric RTP (RFC 4961): what the mobile hears comes from where it must send its digits.
+  assert.equal(tone[0]!.from.port, relayPort);
+  assertDialTone(tone, expected);
+
+  // The same socket keys an empty number: twinline hears it (latched to this socket) and clears.
+  await mobileMedia.keys('#', relayPort);
+  const m = await mobile.result();
+  assert.equal(m.outcome, 'ok', m.errors);
+  assert.ok(
+    received(m.messages).some((x) => x.method === 'BYE'),
+    'the call is cleared after #',
+  );
 }
 
 describe('the dial tone a mobile hears', () => {
@@ -156,40 +207,22 @@ describe('the dial tone a mobile hears', () => {
   });
 
   it('MCC-3 FNE 31 answer: dial tone heard by the user’s mobile: 350+440 Hz by Goertzel, from the port twinline answered with; # alone clears the call', async () => {
-    const mobileMedia = await mediaPeer('mobile-fne31');
-    const mobile = await startSipp({
-      scenario: 'uac-invite-media-key-wait-bye',
-      remote: server.address,
-      localPort: carrierPort,
-      service: '441632960031',
-      keys: { from_user: '07700900201', rtp_port: mobileMedia.port },
-      timeoutMs: 20_000,
-      name: 'mobile-fne31',
-    });
-    peers.push(mobile);
-    const answer = await mobile.waitForMessage(
-      (m) => m.direction === 'received' && m.status === 200 && m.method === 'INVITE',
-      { timeoutMs: 5000, what: 'twinline to answer the FNE 31 call' },
-    );
-    const relayPort = audioPort(answer.body);
-    assert.ok(relayPort > 0, `the answer gives the relay's media port: ${answer.body}`);
+    await fne31HearsDialTone(server, carrierPort, 'mobile-fne31', NORTH_AMERICAN);
+  });
+});
 
-    const tone = await mobileMedia.waitForRtp(TONE_PACKETS, {
-      filter: (r) => r.packet.payloadType === 0,
-      timeoutMs: 5000,
-      what: 'one second of dial tone (PCMU) after the answer',
-    });
-    // Symmetric RTP (RFC 4961): what the mobile hears comes from where it must send its digits.
-    assert.equal(tone[0]!.from.port, relayPort);
-    assertDialTone(tone);
+describe('system.dialTone 425', () => {
+  let european: TwinlineProcess;
+  let europeanTrunkPort: number;
+  before(async () => {
+    europeanTrunkPort = await freeUdpPort();
+    european = await startTwinline({ configYaml: directoryYaml(europeanTrunkPort, '425') });
+  });
+  after(async () => {
+    await european?.stop();
+  });
 
-    // The same socket keys an empty number: twinline hears it (latched to this socket) and clears.
-    await mobileMedia.keys('#', relayPort);
-    const m = await mobile.result();
-    assert.equal(m.outcome, 'ok', m.errors);
-    assert.ok(
-      received(m.messages).some((x) => x.method === 'BYE'),
-      'the call is cleared after #',
-    );
+  it('MCC-3 FNE 31 answer with dialTone 425: the mobile hears 425 Hz by Goertzel, and neither 350 nor 440 Hz', async () => {
+    await fne31HearsDialTone(european, europeanTrunkPort, 'mobile-fne31-425', EUROPEAN);
   });
 });

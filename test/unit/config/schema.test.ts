@@ -252,6 +252,27 @@ describe('CFG-1 user, system and other entries', () => {
     valid({ system: { timeZone: 'UTC', callingPartyInfoForTwinning: '1'.repeat(32) } });
   });
 
+  it('CFG-1 system dialTone defaults to North American 350+440', () => {
+    assert.equal(valid({}).system.dialTone, '350+440');
+  });
+
+  for (const v of ['350+440', '425'] as const) {
+    it(`CFG-1 system dialTone accepts ${v}`, () => {
+      assert.equal(valid({ system: { timeZone: 'UTC', dialTone: v } }).system.dialTone, v);
+    });
+  }
+
+  for (const v of ['440', 'uk', 350, '']) {
+    it(`CFG-1 system dialTone rejects ${JSON.stringify(v)} naming field, value and allowed values`, () => {
+      const e = rejects({ system: { dialTone: v as never } }, 'system.dialTone', 'INVALID_VALUE');
+      assert.deepEqual(e.value, v);
+      assert.equal(e.allowed, '350+440 | 425');
+      assert.match(e.message, /^system\.dialTone: /);
+      assert.ok(e.message.includes(JSON.stringify(v)), e.message);
+      assert.match(e.message, /allowed 350\+440 \| 425/);
+    });
+  }
+
   it('CFG-1 top-level keys are exactly the eight sections', () => {
     rejects({ sytem: {} }, 'sytem', 'UNKNOWN_FIELD');
     rejects({ users: {} }, 'users', 'INVALID_TYPE');

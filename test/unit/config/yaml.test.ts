@@ -44,6 +44,12 @@ describe('YAML import and export', () => {
     for (const f of fields) assert.ok(docs.includes(`\`${f}`), `docs/config.md lacks ${f}`);
   });
 
+  it('CFG-1 an unquoted dialTone: 425 (a YAML number) is the 425 Hz setting, and exports back', () => {
+    const d = parsed('system:\n  timeZone: UTC\n  dialTone: 425\n').directory;
+    assert.equal(d.system.dialTone, '425');
+    assert.deepEqual(parsed(dumpDirectoryYaml(d)).directory, d);
+  });
+
   it('CFG-1 an exported directory imports back unchanged', () => {
     const d = parsed(example).directory;
     assert.deepEqual(parsed(dumpDirectoryYaml(d)).directory, d);
