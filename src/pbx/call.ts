@@ -104,6 +104,8 @@ export interface CallServices {
   domain: string;
   localHost: string;
   ended(call: Call): void;
+  /** The call now concerns this user (ringing them, their mobile, their handover): presence looks here. */
+  involves(call: Call, extension: string): void;
 }
 
 /** One SIP branch the call placed, with its times (epoch ms). */
@@ -169,8 +171,9 @@ export class Call {
   private stage: Stage | undefined;
   private bridged: Party | undefined;
   private diversions = 0;
-  /** The user the call is ringing now (for presence), if any. */
-  currentUser: string | undefined;
+  private ringing: string | undefined;
+  private featureUser: string | undefined;
+  private handingOver: string | undefined;
   /** The connected leg's mobility reason (desk, mobile…), for presence. */
   connectedReason: string | undefined;
   readonly startedAt: number;
@@ -179,12 +182,8 @@ export class Call {
   outcome = 'routing';
   private readonly userStates: { user: string; stage: UserStage }[] = [];
   private keepAliveTimer: TimerHandle | undefined;
-  /** FNE 31/32/33: the user whose own mobile is in this call (presence: MCB-1 refuses a second). */
-  mobileFeatureUser: string | undefined;
   /** MCB-1: the pending request's expiry, then the booked callback's start. */
   private callbackRequest: { user: User; timer: TimerHandle } | undefined;
-  /** BTN-1: the user whose desk call is being handed over to their mobile. */
-  handoverUser: string | undefined;
   /** FNE 31, MCB: the call the mobile dialled, its digit collector and detector. */
   private mobileFeatureCall: Consultation | undefined;
   private collector: DigitCollector | undefined;
@@ -211,6 +210,36 @@ export class Call {
 
   get state(): CallPhase {
     return this.phase;
+  }
+
+  /** The user the call is ringing or connected to now (for presence), if any. */
+  get currentUser(): string | undefined {
+    return this.ringing;
+  }
+
+  set currentUser(extension: string | undefined) {
+    this.ringing = extension;
+    if (extension !== undefined) this.services.involves(this, extension);
+  }
+
+  /** FNE 31/32/33: the user whose own mobile is in this call (presence: MCB-1 refuses a second). */
+  get mobileFeatureUser(): string | undefined {
+    return this.featureUser;
+  }
+
+  set mobileFeatureUser(extension: string | undefined) {
+    this.featureUser = extension;
+    if (extension !== undefined) this.services.involves(this, extension);
+  }
+
+  /** BTN-1: the user whose desk call is being handed over to their mobile. */
+  get handoverUser(): string | undefined {
+    return this.handingOver;
+  }
+
+  set handoverUser(extension: string | undefined) {
+    this.handingOver = extension;
+    if (extension !== undefined) this.services.involves(this, extension);
   }
 
   get callId(): string {
@@ -306,6 +335,7 @@ export class Call {
 
   private startUser(stage: UserStage, user: User, call: CallInfo): void {
     this.userStates.push({ user: user.extension, stage });
+    this.services.involves(this, user.extension);
     stage.onChange = () => this.services.changed(this);
     stage.start({
       user: user.extension,
@@ -590,6 +620,7 @@ export class Call {
     const stage = this.userStage(this.stageOwner());
     this.stage = stage;
     this.userStates.push({ user: user.extension, stage });
+    this.services.involves(this, user.extension);
     stage.onChange = () => this.services.changed(this);
     stage.begin(planHandover(this.snapshot, user.extension, this.services.sip.clock.wallNow()));
     return true;
@@ -1020,6 +1051,7 @@ export class Call {
     });
     this.stage = stage;
     this.userStates.push({ user: user.extension, stage });
+    this.services.involves(this, user.extension);
     stage.onChange = () => this.services.changed(this);
     stage.begin(planMobileCallback(this.snapshot, user.extension, this.services.sip.clock.wallNow()));
   }

@@ -67,6 +67,8 @@ export interface CallEngine extends CallsView {
   abortAll(): void;
 }
 
+const NONE: ReadonlySet<Call> = new Set();
+
 /** Connected reasons that put a user's call on their mobile (pickup) or their desk (handover). */
 const ON_MOBILE: ReadonlySet<string> = new Set(['mobileTwin', 'fallback', 'loggedOutTwin', 'handover']);
 const AT_DESK: ReadonlySet<string> = new Set(['primary', 'handoverReturn', 'pickup']);
@@ -104,7 +106,8 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     const snapshot = options.snapshot();
     const user = snapshot.usersByExtension.get(extension);
     const active: Presence['calls'][number][] = [];
-    for (const call of calls) {
+    // Only the calls that ever concerned this user, not every call in progress.
+    for (const call of involved.get(extension) ?? NONE) {
       if (call.mobileFeatureUser === extension) {
         // FNE 31/32/33 and the callback: the user's own mobile is in the call (MCB-1).
         active.push({ where: 'mobile', state: call.state === 'connected' ? 'connected' : 'alerting' });
@@ -155,6 +158,33 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
     return out;
   };
 
+  /** Calls by the users they concern (caller, rung, connected, mobile feature, handover). */
+  const involved = new Map<string, Set<Call>>();
+  const involvedKeys = new WeakMap<Call, string[]>();
+  const involve = (call: Call, extension: string) => {
+    let set = involved.get(extension);
+    if (!set) {
+      set = new Set();
+      involved.set(extension, set);
+    }
+    if (set.has(call)) return;
+    set.add(call);
+    const keys = involvedKeys.get(call);
+    if (keys) keys.push(extension);
+    else involvedKeys.set(call, [extension]);
+  };
+  const forget = (call: Call) => {
+    for (const extension of involvedKeys.get(call) ?? []) {
+      const set = involved.get(extension);
+      set?.delete(call);
+      if (set?.size === 0) involved.delete(extension);
+    }
+    involvedKeys.delete(call);
+  };
+  const track = (call: Call) => {
+    calls.add(call);
+    if (call.callerIdentity.extension) involve(call, call.callerIdentity.extension);
+  };
   const lastCallEnded = new Map<string, number>();
   const listeners = new Set<(e: CallEvent) => void>();
   const started = new WeakSet<Call>();
@@ -186,8 +216,10 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       emit(started.has(call) ? 'callUpdated' : 'callStarted', call);
       started.add(call);
     },
+    involves: involve,
     ended(call: Call) {
       calls.delete(call);
+      forget(call);
       emit('callEnded', call);
       // Longest waiting counts from the end of a user's last answered call.
       if (call.answeredAt !== undefined && call.currentUser)
@@ -329,7 +361,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
           { number: user.extension, name: user.name, external: false, extension: user.extension },
           dialled,
         );
-        calls.add(call);
+        track(call);
         logger.info({ callId, feature, user: user.extension, callerId: from.number }, 'mobile feature call');
         if (decision.kind === 'redial') {
           routeAsUser(
@@ -355,7 +387,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
         return;
       }
       call = new Call(services, snapshot, caller, { ...from, external: true }, dialled);
-      calls.add(call);
+      track(call);
       if (route.kind === 'huntGroup') {
         logger.info(
           { callId, trunk: who.trunk.name, ddi: dialled, group: route.group.name },
@@ -384,7 +416,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       case 'trunk':
       case 'huntGroup':
         call = new Call(services, snapshot, caller, identity, dialled);
-        calls.add(call);
+        track(call);
         routeAsUser(call, user, target);
         return;
       case 'shortCode': {
