@@ -970,7 +970,7 @@ export class Call {
    * the relay, optionally asked for the user's PIN first (MCC-4), and what it dials is
    * called as the user; the relay then bridges the two.
    */
-  async mobileDialTone(user: User, pinRequired: boolean): Promise<void> {
+  async mobileDialTone(user: User, pinRequired: boolean, callerId: string): Promise<void> {
     const offerSdp = this.caller.invite.body.toString('utf8');
     const offer = describeSdp(offerSdp);
     if (!offer || (offer.pcmu === undefined && offer.pcma === undefined)) {
@@ -990,13 +990,17 @@ export class Call {
     this.currentUser = user.extension;
     this.caller.answer(Buffer.from(answer), 'application/sdp');
     this.answeredAt = this.services.sip.clock.wallNow();
-    this.dialFromMobile(user, pinRequired, {
-      session,
-      side: 'a',
-      sdp: offerSdp,
-      media: offer,
-      hangUp: () => this.caller.hangUp(),
-    });
+    this.dialFromMobile(
+      user,
+      { pinRequired, callerId },
+      {
+        session,
+        side: 'a',
+        sdp: offerSdp,
+        media: offer,
+        hangUp: () => this.caller.hangUp(),
+      },
+    );
   }
 
   /**
@@ -1078,13 +1082,17 @@ export class Call {
     }
     anchored.session.markEstablished();
     // MCB-2: the answered callback hears dial tone and dials as in MCC-1.
-    this.dialFromMobile(user, false, {
-      session: anchored.session,
-      side: 'b',
-      sdp,
-      media,
-      hangUp: () => branch.hangUp(),
-    });
+    this.dialFromMobile(
+      user,
+      { pinRequired: false },
+      {
+        session: anchored.session,
+        side: 'b',
+        sdp,
+        media,
+        hangUp: () => branch.hangUp(),
+      },
+    );
   }
 
   /**
@@ -1094,7 +1102,7 @@ export class Call {
    */
   private dialFromMobile(
     user: User,
-    pinRequired: boolean,
+    security: { pinRequired: boolean; callerId?: string },
     mobile: { session: RelaySession; side: 'a' | 'b'; sdp: string; media: SdpAudio; hangUp(): void },
   ): void {
     const { session, side } = mobile;
@@ -1111,14 +1119,14 @@ export class Call {
       mobile.hangUp();
       this.end(outcome);
     };
-    let awaitingPin = pinRequired;
+    let awaitingPin = security.pinRequired;
     const onDigits = (digits: string) => {
       tone?.stop();
       if (awaitingPin) {
         awaitingPin = false;
         if (digits !== user.mobility.mobileFeaturePin) {
           // MCC-4: a wrong PIN ends the call; the attempt is logged with the caller ID.
-          log.warn({ callerId: this.callerIdentity.number }, 'mobile dial tone: wrong PIN');
+          log.warn({ callerId: security.callerId }, 'mobile dial tone: wrong PIN');
           hangUpMobile('wrong PIN');
           return;
         }
@@ -1151,7 +1159,7 @@ export class Call {
     this.collector = collector;
     giveDialTone();
     collector.startCollecting();
-    log.info({ pinRequired }, 'mobile dial tone given');
+    log.info({ pinRequired: security.pinRequired }, 'mobile dial tone given');
   }
 
   /** An anchored call whose media stopped (a vanished peer): cleared. */

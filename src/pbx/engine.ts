@@ -372,7 +372,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
             }),
           );
         } else if (decision.kind === 'dialTone') {
-          call.mobileDialTone(user, decision.pinRequired).catch((err) => {
+          call.mobileDialTone(user, decision.pinRequired, from.number).catch((err) => {
             logger.error({ err, callId }, 'mobile dial tone failed');
             call?.abort();
           });

@@ -45,6 +45,15 @@ ${dialTone ? `  dialTone: '${dialTone}'\n` : ''}users:
       mobileDialDelay: 0
       mobileCallControl: true
   - { extension: '202', name: Bob, password: bob-secret }
+  - extension: '205'
+    name: Eve
+    password: eve-secret
+    licence: mobile-worker
+    mobility:
+      mobilityFeatures: true
+      twinnedMobileNumber: '907700900205'
+      mobileCallControl: true
+      mobileFeaturePin: '4321'
 trunks:
   - { name: carrier, kind: carrier, host: 127.0.0.1, port: ${trunkPort}, ownNumber: '441632960000' }
 incomingRoutes:
@@ -208,6 +217,66 @@ describe('the dial tone a mobile hears', () => {
 
   it('MCC-3 FNE 31 answer: dial tone heard by the user’s mobile: 350+440 Hz by Goertzel, from the port twinline answered with; # alone clears the call', async () => {
     await fne31HearsDialTone(server, carrierPort, 'mobile-fne31', NORTH_AMERICAN);
+  });
+});
+
+describe('the PIN after FNE 31 dial tone (MCC-4)', () => {
+  /** Eve's mobile calls FNE 31, hears dial tone, and keys `pin`. */
+  async function eveKeysPin(pin: string, name: string) {
+    const media = await mediaPeer(name);
+    const mobile = await startSipp({
+      scenario: 'uac-invite-media-key-wait-bye',
+      remote: server.address,
+      localPort: carrierPort,
+      service: '441632960031',
+      keys: { from_user: '07700900205', rtp_port: media.port },
+      timeoutMs: 20_000,
+      name,
+    });
+    peers.push(mobile);
+    const answer = await mobile.waitForMessage(
+      (m) => m.direction === 'received' && m.status === 200 && m.method === 'INVITE',
+      { timeoutMs: 5000, what: 'twinline to answer the FNE 31 call' },
+    );
+    const relayPort = audioPort(answer.body);
+    await media.waitForRtp(10, { timeoutMs: 5000, what: 'dial tone before the PIN' });
+    await media.keys(pin, relayPort);
+    return { media, mobile, relayPort };
+  }
+
+  it('MCC-4 a wrong PIN after dial tone clears the call, and the attempt is logged with the mobile’s caller ID', async () => {
+    const { mobile } = await eveKeysPin('1111#', 'mobile-fne31-wrong-pin');
+    const m = await mobile.result();
+    assert.equal(m.outcome, 'ok', m.errors);
+    assert.ok(
+      received(m.messages).some((x) => x.kind === 'request' && x.method === 'BYE'),
+      'cleared by twinline',
+    );
+    await server.process.waitForOutput(/"callerId":"07700900205"[^\n]*"msg":"mobile dial tone: wrong PIN"/, {
+      timeoutMs: 5000,
+      what: 'the wrong PIN to be logged with the caller ID',
+    });
+  });
+
+  it('MCC-4 the right PIN gives dial tone again, and the number keyed then is called as the user', async () => {
+    const bob = await registeredPhone(server, '202', 'bob-secret', 'uas-answer-then-bye', {
+      keys: { ring_ms: 100, hold_ms: 300 },
+    });
+    const { media, mobile, relayPort } = await eveKeysPin('4321#', 'mobile-fne31-right-pin');
+    const afterPin = media.received.length;
+    const tone = await media.waitForRtp(TONE_PACKETS, {
+      from: afterPin,
+      filter: (r) => r.packet.payloadType === 0,
+      timeoutMs: 5000,
+      what: 'dial tone again after the PIN',
+    });
+    assertDialTone(tone);
+    await media.keys('202#', relayPort);
+    const [m, b] = await Promise.all([mobile.result(), bob.sipp.result()]);
+    assert.equal(m.outcome, 'ok', m.errors);
+    assert.equal(b.outcome, 'ok', b.errors);
+    const toBob = received(b.messages).find((x) => x.kind === 'request' && x.method === 'INVITE')!;
+    assert.match(toBob.header('from') ?? '', /^"Eve" <sip:205@twinline>/);
   });
 });
 
