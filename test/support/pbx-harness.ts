@@ -218,23 +218,28 @@ export const ring: Action = (call) => {
 };
 
 /** 200 OK with an SDP answer, retransmitted until the ACK (RFC 3261 §13.3.1.4). */
-export const answer: Action = (call) => {
-  if (!call.live) return;
-  const ok = createResponse(call.request, 200, undefined, call.tag);
-  ok.headers.append('Contact', call.ua.contact);
-  ok.headers.append('Content-Type', 'application/sdp');
-  ok.body = Buffer.from(sdpAnswer(call.ua.name, call.ua.address));
-  call.dialog = call.ua.dialogs.uasResponse(call.request, ok);
-  call.state = 'answered';
-  call.retransmitter = send2xxReliably(call.tx, ok, {
-    clock: call.ua.clock,
-    timers: call.ua.layer.timers,
-    onTimeout: () => {
-      call.state = 'ended';
-      call.dialog?.terminate();
-    },
-  });
-};
+export const answer: Action = (call) => answerWithSdp(sdpAnswer(call.ua.name, call.ua.address))(call);
+
+/** 200 OK with this SDP (media where the test listens), retransmitted until the ACK. */
+export const answerWithSdp =
+  (sdp: string): Action =>
+  (call) => {
+    if (!call.live) return;
+    const ok = createResponse(call.request, 200, undefined, call.tag);
+    ok.headers.append('Contact', call.ua.contact);
+    ok.headers.append('Content-Type', 'application/sdp');
+    ok.body = Buffer.from(sdp);
+    call.dialog = call.ua.dialogs.uasResponse(call.request, ok);
+    call.state = 'answered';
+    call.retransmitter = send2xxReliably(call.tx, ok, {
+      clock: call.ua.clock,
+      timers: call.ua.layer.timers,
+      onTimeout: () => {
+        call.state = 'ended';
+        call.dialog?.terminate();
+      },
+    });
+  };
 
 /** Answers `ms` after the INVITE arrived, unless it was cancelled by then. */
 export function answerAfter(ms: number): Action {

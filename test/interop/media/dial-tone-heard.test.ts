@@ -109,22 +109,17 @@ function assertDialTone(packets: readonly ReceivedRtp[], tone: readonly number[]
 }
 
 /**
- * MCC-3: the user's mobile calls the FNE 31 DDI from the carrier trunk's port, hears `expected`
- * from the port twinline answered with, and keys `#` alone, which clears the call.
+ * A mobile (caller ID `callerId`) calls the FNE 31 DDI from the carrier trunk's port, its media
+ * on a test socket; resolves once twinline answered, with the relay port it answered with.
  */
-async function fne31HearsDialTone(
-  srv: TwinlineProcess,
-  trunkPort: number,
-  name: string,
-  expected: readonly number[],
-): Promise<void> {
+async function fne31Call(srv: TwinlineProcess, trunkPort: number, name: string, callerId = '07700900201') {
   const mobileMedia = await mediaPeer(name);
   const mobile = await startSipp({
     scenario: 'uac-invite-media-key-wait-bye',
     remote: srv.address,
     localPort: trunkPort,
     service: '441632960031',
-    keys: { from_user: '07700900201', rtp_port: mobileMedia.port },
+    keys: { from_user: callerId, rtp_port: mobileMedia.port },
     timeoutMs: 20_000,
     name,
   });
@@ -135,6 +130,20 @@ async function fne31HearsDialTone(
   );
   const relayPort = audioPort(answer.body);
   assert.ok(relayPort > 0, `the answer gives the relay's media port: ${answer.body}`);
+  return { mobileMedia, mobile, relayPort };
+}
+
+/**
+ * MCC-3: the user's mobile calls the FNE 31 DDI, hears `expected` from the port twinline
+ * answered with, and keys `#` alone, which clears the call.
+ */
+async function fne31HearsDialTone(
+  srv: TwinlineProcess,
+  trunkPort: number,
+  name: string,
+  expected: readonly number[],
+): Promise<void> {
+  const { mobileMedia, mobile, relayPort } = await fne31Call(srv, trunkPort, name);
 
   const tone = await mobileMedia.waitForRtp(TONE_PACKETS, {
     filter: (r) => r.packet.payloadType === 0,
@@ -223,22 +232,8 @@ describe('the dial tone a mobile hears', () => {
 describe('the PIN after FNE 31 dial tone (MCC-4)', () => {
   /** Eve's mobile calls FNE 31, hears dial tone, and keys `pin`. */
   async function eveKeysPin(pin: string, name: string) {
-    const media = await mediaPeer(name);
-    const mobile = await startSipp({
-      scenario: 'uac-invite-media-key-wait-bye',
-      remote: server.address,
-      localPort: carrierPort,
-      service: '441632960031',
-      keys: { from_user: '07700900205', rtp_port: media.port },
-      timeoutMs: 20_000,
-      name,
-    });
-    peers.push(mobile);
-    const answer = await mobile.waitForMessage(
-      (m) => m.direction === 'received' && m.status === 200 && m.method === 'INVITE',
-      { timeoutMs: 5000, what: 'twinline to answer the FNE 31 call' },
-    );
-    const relayPort = audioPort(answer.body);
+    const call = await fne31Call(server, carrierPort, name, '07700900205');
+    const { mobileMedia: media, mobile, relayPort } = call;
     await media.waitForRtp(10, { timeoutMs: 5000, what: 'dial tone before the PIN' });
     await media.keys(pin, relayPort);
     return { media, mobile, relayPort };

@@ -10,10 +10,9 @@ import dgram from 'node:dgram';
 import { describe, it } from 'node:test';
 import { decodeG711, presentFrequencies } from '../../../src/media/index.js';
 import { CALLBACK_DELAY_MS } from '../../../src/pbx/call.js';
-import { send2xxReliably } from '../../../src/sip/dialog.js';
-import { createResponse } from '../../../src/sip/response.js';
 import {
   type Action,
+  answerWithSdp,
   assertAllCleared,
   createPbxHarness,
   type PbxHarness,
@@ -58,38 +57,21 @@ async function mobileMedia(): Promise<{ port: number; packets: Buffer[]; close()
   return { port: socket.address().port, packets, close: () => socket.close() };
 }
 
-/** 200 OK whose SDP puts the mobile's media at 127.0.0.1:`port` (PCMU + telephone-event). */
+/** 200 OK, `ms` after the INVITE, whose SDP puts the mobile's media at 127.0.0.1:`port` (PCMU + telephone-event). */
 function answerWithMediaAfter(ms: number, port: number): Action {
+  const sdp = [
+    'v=0',
+    'o=mobile 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} RTP/AVP 0 101`,
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    '',
+  ].join('\r\n');
   return (call) => {
-    call.ua.clock.setTimer(Math.max(0, ms - (call.ua.clock.now() - call.at)), () => {
-      if (!call.live) return;
-      const ok = createResponse(call.request, 200, undefined, call.tag);
-      ok.headers.append('Contact', call.ua.contact);
-      ok.headers.append('Content-Type', 'application/sdp');
-      ok.body = Buffer.from(
-        [
-          'v=0',
-          'o=mobile 1 1 IN IP4 127.0.0.1',
-          's=-',
-          'c=IN IP4 127.0.0.1',
-          't=0 0',
-          `m=audio ${port} RTP/AVP 0 101`,
-          'a=rtpmap:0 PCMU/8000',
-          'a=rtpmap:101 telephone-event/8000',
-          '',
-        ].join('\r\n'),
-      );
-      call.dialog = call.ua.dialogs.uasResponse(call.request, ok);
-      call.state = 'answered';
-      call.retransmitter = send2xxReliably(call.tx, ok, {
-        clock: call.ua.clock,
-        timers: call.ua.layer.timers,
-        onTimeout: () => {
-          call.state = 'ended';
-          call.dialog?.terminate();
-        },
-      });
-    });
+    call.ua.clock.setTimer(Math.max(0, ms - (call.ua.clock.now() - call.at)), () => answerWithSdp(sdp)(call));
   };
 }
 
