@@ -362,6 +362,8 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
           dialled,
         );
         track(call);
+        // The user's own mobile is in this call: MCB-1 counts it as a mobile call in progress.
+        call.mobileFeatureUser = user.extension;
         logger.info({ callId, feature, user: user.extension, callerId: from.number }, 'mobile feature call');
         if (decision.kind === 'redial') {
           routeAsUser(
