@@ -99,7 +99,7 @@ describe('mobile features by DDI', () => {
     );
   });
 
-  it('MCB-1 FNE 33: the request only rings; hung up after 1 s, the mobile is called back within 5 s, hears dial tone, keys 203#, and 203 is called as the user', async () => {
+  it('MCB-1 / MCB-2 FNE 33: the request only rings; hung up after 1 s, the mobile is called back within 5 s, answers, hears dial tone, keys 203#, and 203 is called as the user', async () => {
     const carol = await registeredPhone(server, '203', 'carol-secret', 'uas-answer-then-bye', {
       keys: { ring_ms: 100, hold_ms: 500 },
     });
