@@ -23,6 +23,7 @@ import {
   createToneSource,
   type DialToneSetting,
   type DigitCollector,
+  type DtmfEvent,
   dialTone,
   type RelaySession,
   type RemoteMedia,
@@ -94,6 +95,11 @@ export class MobileCallControl {
 
   get current(): CallControlState {
     return this.state;
+  }
+
+  /** MCC-2: a digit the mobile sent by SIP INFO instead of RFC 4733 (the INFO is not passed on). */
+  pushDigit(event: DtmfEvent): void {
+    if (this.state !== 'closed') this.collector.push(event);
   }
 
   close(): void {

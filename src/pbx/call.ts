@@ -22,8 +22,10 @@ import {
   createDigitCollector,
   createToneSource,
   type DigitCollector,
+  type DtmfEvent,
   describeSdp,
   dialTone,
+  parseDtmfInfo,
   promptTone,
   type RelaySession,
   type RtpRelay,
@@ -190,6 +192,8 @@ export class Call {
   private dtmfTap: { stop(): void } | undefined;
   /** FNE 31: the relay session the caller was answered on (side a) and the dialled party uses (side b). */
   private featureSession: RelaySession | undefined;
+  /** MCC-2: parties whose SIP INFO DTMF twinline listens to (and does not pass on). */
+  private readonly infoDigits = new Map<Party, (event: DtmfEvent) => void>();
   /** Each branch's record, to close it when twinline itself ends the branch (handover, pickup). */
   private readonly records = new Map<OutboundLeg, BranchRecord>();
   /** Relay sessions of anchored branches: side a = the caller, side b = the branch. */
@@ -484,7 +488,27 @@ export class Call {
 
   /** Relays an in-dialog request from the caller to the connected branch. */
   relayFromCaller(tx: ServerTransaction): void {
+    if (this.dtmfInfo(this.caller, tx)) return;
     this.relay(tx, this.bridged);
+  }
+
+  /**
+   * MCC-2: an INFO carrying DTMF (`application/dtmf-relay` or `application/dtmf`) from a
+   * party twinline listens to is answered 200 and taken as a digit, not relayed.
+   */
+  private dtmfInfo(from: Party, tx: ServerTransaction): boolean {
+    const listener = this.infoDigits.get(from);
+    const req = tx.request;
+    if (!listener || req.method !== 'INFO') return false;
+    const event = parseDtmfInfo(
+      req.headers.get('content-type') ?? '',
+      req.body.toString('utf8'),
+      this.services.sip.clock.now(),
+    );
+    if (!event) return false;
+    tx.respond(createResponse(req, 200));
+    listener(event);
+    return true;
   }
 
   private relay(
@@ -683,6 +707,7 @@ export class Call {
       if (!deskMedia) return false;
       anchored.control?.close();
       anchored.control = undefined;
+      this.infoDigits.delete(mobile);
       anchored.session.setRemote('b', {
         address: deskMedia.address,
         port: deskMedia.port,
@@ -871,7 +896,7 @@ export class Call {
     const mobile = describeSdp(mobileSdp);
     if (!mobile) return;
     const codec = mobile.pcmu !== undefined ? 'PCMU' : 'PCMA';
-    anchored.control = new MobileCallControl({
+    const control = new MobileCallControl({
       session: anchored.session,
       clock: this.services.sip.clock,
       logger: this.services.sip.logger.child({ callId: this.callId, user }),
@@ -883,6 +908,8 @@ export class Call {
       dial: (digits, events) =>
         this.consult(user, digits, anchorSdp(mobileSdp, anchored.session.local('a')), events),
     });
+    anchored.control = control;
+    this.infoDigits.set(branch, (e) => control.pushDigit(e));
   }
 
   /** A call the user dials from the mobile (MCC-1), offered the relay's side a. */
@@ -998,7 +1025,7 @@ export class Call {
         side: 'a',
         sdp: offerSdp,
         media: offer,
-        hangUp: () => this.caller.hangUp(),
+        party: this.caller,
       },
     );
   }
@@ -1090,7 +1117,7 @@ export class Call {
         side: 'b',
         sdp,
         media,
-        hangUp: () => branch.hangUp(),
+        party: branch,
       },
     );
   }
@@ -1103,7 +1130,7 @@ export class Call {
   private dialFromMobile(
     user: User,
     security: { pinRequired: boolean; callerId?: string },
-    mobile: { session: RelaySession; side: 'a' | 'b'; sdp: string; media: SdpAudio; hangUp(): void },
+    mobile: { session: RelaySession; side: 'a' | 'b'; sdp: string; media: SdpAudio; party: Party },
   ): void {
     const { session, side } = mobile;
     const other = side === 'a' ? 'b' : 'a';
@@ -1116,7 +1143,7 @@ export class Call {
       tone = session.play(side, createToneSource(sound, { codec, payloadType }), { holdOther: true });
     };
     const hangUpMobile = (outcome: string) => {
-      mobile.hangUp();
+      mobile.party.hangUp();
       this.end(outcome);
     };
     let awaitingPin = security.pinRequired;
@@ -1156,6 +1183,7 @@ export class Call {
       payloadType: mobile.media.telephoneEvent?.payloadType ?? 101,
       onDigit: (e) => collector.push(e),
     });
+    this.infoDigits.set(mobile.party, (e) => collector.push(e));
     this.collector = collector;
     giveDialTone();
     collector.startCollecting();
@@ -1339,7 +1367,9 @@ export class Call {
           this.end('completed');
         }
       },
-      onRequest: (_leg, tx) => this.relay(tx, this.caller),
+      onRequest: (leg, tx) => {
+        if (!this.dtmfInfo(leg, tx)) this.relay(tx, this.caller);
+      },
     };
     const leg = new OutboundLeg(this.services.sip, id, request, peer, wrapped, retry);
     this.records.set(leg, record);

@@ -56,7 +56,8 @@ export type SippScenarioName =
   | 'uac-invite-auth-reinvited-wait-bye'
   | 'uas-answer-reinvited'
   | 'uas-answer-mcc-transfer'
-  | 'uas-answer-keys-203';
+  | 'uas-answer-keys-203'
+  | 'uas-answer-mcc-info';
 
 /**
  * Keys each scenario reads, with the values used when a test does not set them. SIPp rejects a
@@ -99,6 +100,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-answer-reinvited': { ring_ms: '200' },
   'uas-answer-mcc-transfer': { ring_ms: '200', press_after_ms: '500', transfer_after_ms: '1000' },
   'uas-answer-keys-203': { ring_ms: '200', press_after_ms: '500' },
+  'uas-answer-mcc-info': { ring_ms: '200', press_after_ms: '500' },
 };
 
 /** SIPp's -t: u1 one UDP socket, un one UDP socket per call, t1 one TCP connection, tn one per call. */

@@ -149,4 +149,47 @@ describe('Mobile Call Control', () => {
       'the caller’s hang-up reaches 203',
     );
   });
+
+  it('MCC-2 a trunk that sends DTMF as SIP INFO: ** then 203# in application/dtmf-relay INFOs give dial tone and call 203 as the user; twinline answers the INFOs and the caller never sees them', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
+    const carol = await registeredPhone(server, '203', 'carol-secret', 'uas-answer-then-bye', {
+      keys: { ring_ms: 200, hold_ms: 500 },
+    });
+    const mobile = await peerOn(carrierPort, 'uas-answer-mcc-info', {
+      keys: { ring_ms: 100, press_after_ms: 300 },
+      name: 'mobile-mcc-info',
+      timeoutMs: 30_000,
+    });
+    const caller = await startSipp({
+      scenario: 'uac-invite-auth-bye',
+      remote: server.address,
+      service: '201',
+      auth: { user: '202', pass: 'bob-secret' },
+      keys: { from_user: '202', hold_ms: 5000 },
+      timeoutMs: 30_000,
+      name: 'caller-202-info',
+    });
+    const [c, d, k, m] = await Promise.all([
+      caller.result(),
+      desk.sipp.result(),
+      carol.sipp.result(),
+      mobile.result(),
+    ]);
+    // The caller's scenario has no place for an INFO: one passed on would have failed it.
+    for (const [r, who] of [
+      [c, 'caller'],
+      [d, 'desk'],
+      [k, '203'],
+      [m, 'mobile'],
+    ] as const)
+      assert.equal(r.outcome, 'ok', `${who}: ${r.errors}`);
+    assert.equal(received(m.messages).filter((x) => x.status === 200 && x.method === 'INFO').length, 6);
+    const toCarol = received(k.messages).find((x) => x.kind === 'request' && x.method === 'INVITE')!;
+    assert.match(toCarol.header('from') ?? '', /^"Alice" <sip:201@twinline>/);
+    assert.equal(
+      received(c.messages).filter((x) => x.method === 'INFO').length,
+      0,
+      'no INFO reached the caller',
+    );
+  });
 });
