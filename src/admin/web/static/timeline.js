@@ -19,6 +19,8 @@ export const REASON_LABELS = {
   forward: 'forward',
   callback: 'callback',
   handover: 'handover',
+  handoverReturn: 'back to desk',
+  pickup: 'picked up at desk',
   direct: 'direct',
   voicemail: 'voicemail',
   trunk: 'trunk',
