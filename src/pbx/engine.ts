@@ -69,7 +69,7 @@ export interface CallEngine extends CallsView {
 
 const NONE: ReadonlySet<Call> = new Set();
 
-/** Connected reasons that put a user's call on their mobile (pickup) or their desk (handover). */
+/** Connected reasons that put a user's call on their mobile (presence, pickup) or their desk (handover). */
 const ON_MOBILE: ReadonlySet<string> = new Set(['mobileTwin', 'fallback', 'loggedOutTwin', 'handover']);
 const AT_DESK: ReadonlySet<string> = new Set(['primary', 'handoverReturn', 'pickup']);
 
@@ -119,17 +119,13 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
       ) {
         const reason = call.currentUser === extension ? call.connectedReason : 'primary';
         active.push({
-          where:
-            reason === 'mobileTwin' ||
-            reason === 'fallback' ||
-            reason === 'loggedOutTwin' ||
-            reason === 'handover'
-              ? 'mobile'
-              : reason === 'internalTwin'
-                ? 'internalTwin'
-                : reason === 'teams'
-                  ? 'teams'
-                  : 'desk',
+          where: ON_MOBILE.has(reason ?? '')
+            ? 'mobile'
+            : reason === 'internalTwin'
+              ? 'internalTwin'
+              : reason === 'teams'
+                ? 'teams'
+                : 'desk',
           state: 'connected',
         });
       } else if (call.state === 'routing' && call.alertingMobile(extension)) {
@@ -478,7 +474,7 @@ export function createCallEngine(options: CallEngineOptions): CallEngine {
   /** The user's calls BTN-1 acts on: connected on the mobile, connected at the desk, being handed over. */
   function callsOf(extension: string): { onMobile?: Call; atDesk?: Call; handingOver?: Call } {
     const out: { onMobile?: Call; atDesk?: Call; handingOver?: Call } = {};
-    for (const c of calls) {
+    for (const c of involved.get(extension) ?? NONE) {
       if (c.state === 'transferring' && c.handoverUser === extension) out.handingOver ??= c;
       if (c.state !== 'connected' || c.currentUser !== extension || c.mobileFeatureUser !== undefined)
         continue;
