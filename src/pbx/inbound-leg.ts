@@ -43,12 +43,18 @@ export class InboundLeg implements DialogOwner {
   private dialog: Dialog | undefined;
   private retransmitter: Invite2xxRetransmitter | undefined;
   readonly toTag = newTag();
+  /**
+   * The caller's INVITE, for the whole call: the transaction lets go of it on its final
+   * response (RFC 3261 §17.2.1), but the call reads it to the end.
+   */
+  readonly invite: SipRequest;
 
   constructor(
     private readonly ctx: SipContext,
     readonly tx: ServerInviteTransaction,
     private readonly events: InboundEvents,
   ) {
+    this.invite = tx.request;
     tx.user = {
       onCancel: () => {
         if (this.current === 'offered' || this.current === 'ringing') {
@@ -64,10 +70,6 @@ export class InboundLeg implements DialogOwner {
     return this.current;
   }
 
-  get invite(): SipRequest {
-    return this.tx.request;
-  }
-
   /** Where in-dialog requests to the caller go: back where its INVITE came from. */
   get peer(): Endpoint {
     return this.tx.source;
@@ -77,10 +79,10 @@ export class InboundLeg implements DialogOwner {
   ring(): void {
     if (this.current !== 'offered') return;
     this.move('ringing');
-    const ringing = createResponse(this.tx.request, 180, undefined, this.toTag);
+    const ringing = createResponse(this.invite, 180, undefined, this.toTag);
     ringing.headers.append('Contact', this.ctx.contact(this.tx.source.protocol));
     this.tx.respond(ringing);
-    const early = this.ctx.dialogs.uasResponse(this.tx.request, ringing);
+    const early = this.ctx.dialogs.uasResponse(this.invite, ringing);
     if (early) {
       this.dialog = early;
       this.ctx.own(early, this);
@@ -91,12 +93,12 @@ export class InboundLeg implements DialogOwner {
   answer(body: Buffer, contentType: string | undefined, extraHeaders: [string, string][] = []): void {
     if (this.current !== 'offered' && this.current !== 'ringing') return;
     this.move('answering');
-    const ok = createResponse(this.tx.request, 200, undefined, this.toTag);
+    const ok = createResponse(this.invite, 200, undefined, this.toTag);
     ok.headers.append('Contact', this.ctx.contact(this.tx.source.protocol));
     for (const [name, value] of extraHeaders) ok.headers.append(name, value);
     if (body.length > 0 && contentType) ok.headers.append('Content-Type', contentType);
     ok.body = body;
-    const dialog = this.ctx.dialogs.uasResponse(this.tx.request, ok);
+    const dialog = this.ctx.dialogs.uasResponse(this.invite, ok);
     if (dialog) {
       this.dialog = dialog;
       this.ctx.own(dialog, this);
@@ -117,7 +119,7 @@ export class InboundLeg implements DialogOwner {
   reject(status: number, reason?: string, extraHeaders: [string, string][] = []): void {
     if (this.current !== 'offered' && this.current !== 'ringing') return;
     this.move('ended');
-    const res = createResponse(this.tx.request, status, reason, this.toTag);
+    const res = createResponse(this.invite, status, reason, this.toTag);
     for (const [name, value] of extraHeaders) res.headers.append(name, value);
     this.tx.respond(res);
     this.dialog?.terminate();
@@ -144,7 +146,7 @@ export class InboundLeg implements DialogOwner {
     const dialog = this.dialog;
     // The dialog is confirmed once our 2xx is sent (RFC 3261 §12.1.1), ACK or not.
     if (!dialog || (this.current !== 'confirmed' && this.current !== 'answering')) {
-      return Promise.resolve(createResponse(this.tx.request, 481));
+      return Promise.resolve(createResponse(this.invite, 481));
     }
     return sendInDialog(this.ctx, dialog, this.peer, method, body, contentType);
   }

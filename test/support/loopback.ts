@@ -7,6 +7,7 @@
  * never changes what the sender (or the log) holds.
  */
 import { Headers, isRequest, type SipMessage } from '../../src/sip/message.js';
+import { parseMessage } from '../../src/sip/parse.js';
 import {
   type Endpoint,
   endpointKey,
@@ -66,8 +67,15 @@ export class LoopbackTransport implements Transport {
     return this.local.protocol;
   }
 
-  send(message: SipMessage, to: Endpoint): void {
-    this.network.carry(this, message, to);
+  /** Bytes (a transaction's kept wire form) are parsed back, so the log holds messages only. */
+  send(message: SipMessage | Buffer, to: Endpoint): void {
+    if (!Buffer.isBuffer(message)) {
+      this.network.carry(this, message, to);
+      return;
+    }
+    const parsed = parseMessage(message);
+    if (!parsed.ok) throw new Error(`loopback: unparseable bytes sent: ${parsed.reason}`);
+    this.network.carry(this, parsed.message, to);
   }
 
   onMessage(handler: (inbound: InboundMessage, transport: Transport) => void): void {

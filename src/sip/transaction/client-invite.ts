@@ -39,6 +39,10 @@
  *
  * Retransmitted 2xx responses arrive after Terminated and go to the layer's stray
  * handler (the TU owns the 2xx ACK, RFC 3261 §13.2.2.4).
+ *
+ * What each state keeps: Calling and Proceeding the INVITE (retransmitted on Timer A, and
+ * copied into a CANCEL) and the TU; Completed only the ACK's wire form, resent when the
+ * final response is retransmitted, until Timer D (32 s over UDP).
  */
 import type { Clock } from '../../util/clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
@@ -46,7 +50,16 @@ import type { Endpoint, Transport } from '../transport/types.js';
 import type { ClientNonInviteTransaction } from './client-non-invite.js';
 import { buildCancel, buildNon2xxAck } from './requests.js';
 import { type TimerConfig, TimerSet, timerDuration } from './timers.js';
-import { type ClientTransactionUser, checkMove, NO_CLIENT_USER, trySend } from './types.js';
+import {
+  type ClientTransactionUser,
+  checkMove,
+  NO_CLIENT_USER,
+  RequestReleasedError,
+  toWire,
+  trySend,
+  type Wire,
+  wireBytes,
+} from './types.js';
 
 export type ClientInviteState = 'Calling' | 'Proceeding' | 'Completed' | 'Terminated';
 
@@ -88,22 +101,34 @@ export class ClientInviteTransaction {
   private current: ClientInviteState = 'Calling';
   private readonly timerSet: TimerSet<ClientInviteTimer>;
   private intervalA: number;
-  private finalResponse: SipResponse | undefined;
-  private ack: SipRequest | undefined;
+  /** The INVITE, until a final response. */
+  private invite: SipRequest | undefined;
+  /** The ACK's wire form (Completed). */
+  private ackWire: Wire | undefined;
   /** A cancel() asked for while still Calling; sent on the first provisional response. */
   private pendingCancel: CancelOptions | undefined;
   private cancelTx: ClientNonInviteTransaction | undefined;
   private readonly ctx: ClientInviteContext;
 
   constructor(
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly branch: string,
     ctx: ClientInviteContext,
   ) {
+    this.invite = request;
     // A copy: the TU is let go once it has the final response (see forgetUser).
     this.ctx = { ...ctx };
     this.timerSet = new TimerSet(ctx.clock, (timer) => this.handle({ type: 'timer', timer }));
     this.intervalA = timerDuration('A', ctx.timers, ctx.transport.reliable);
+  }
+
+  /**
+   * The INVITE. Only while Calling or Proceeding: the transaction lets go of it on a final
+   * response, and reading it then throws RequestReleasedError.
+   */
+  get request(): SipRequest {
+    if (this.invite === undefined) throw new RequestReleasedError('client INVITE transaction', this.current);
+    return this.invite;
   }
 
   get state(): ClientInviteState {
@@ -174,15 +199,17 @@ export class ClientInviteTransaction {
         this.transition('Terminated');
         this.ctx.user.onResponse(response, this);
       } else {
+        // RFC 3261 §17.1.1.3: the ACK is built here, inside the transaction, with the same
+        // branch; Completed keeps only its wire form.
+        this.ackWire = toWire(buildNon2xxAck(this.request, response)).wire;
         // RFC 3261 §17.1.1.2: 300-699 is ACKed, passed up, and the transaction waits in Completed.
-        this.finalResponse = response;
         this.transition('Completed');
         this.ctx.user.onResponse(response, this);
         this.forgetUser();
       }
-    } else if (this.current === 'Completed' && status >= 300 && this.ack) {
+    } else if (this.current === 'Completed' && status >= 300 && this.ackWire !== undefined) {
       // RFC 3261 §17.1.1.2: a retransmitted final response is ACKed again, not passed up.
-      this.send(this.ack);
+      this.send(wireBytes(this.ackWire));
     }
   }
 
@@ -231,7 +258,14 @@ export class ClientInviteTransaction {
     this.timerSet.start('CancelGuard', 64 * this.ctx.timers.t1);
   }
 
-  private send(message: SipRequest): boolean {
+  /** RFC 3261 §17.1.1.2: Timer D is zero on reliable transports: Terminated at once. */
+  private startTimerD(): void {
+    const d = timerDuration('D', this.ctx.timers, this.ctx.transport.reliable);
+    if (d === 0) this.transition('Terminated');
+    else this.timerSet.start('D', d);
+  }
+
+  private send(message: SipRequest | Buffer): boolean {
     const error = trySend(this.ctx.transport, message, this.ctx.destination);
     if (error) this.fail(error);
     return error === undefined;
@@ -241,6 +275,8 @@ export class ClientInviteTransaction {
   private transition(to: ClientInviteState): void {
     checkMove('client INVITE transaction', MOVES, this.current, to);
     this.current = to;
+    // Past Calling and Proceeding nothing is sent from the INVITE any more.
+    if (to === 'Completed' || to === 'Terminated') this.invite = undefined;
     switch (to) {
       case 'Proceeding':
         // RFC 3261 §17.1.1.2: no retransmissions in Proceeding; Timer B only guards Calling.
@@ -249,22 +285,17 @@ export class ClientInviteTransaction {
         // RFC 3261 §9.1: a CANCEL that waited for a provisional response goes now.
         if (this.pendingCancel) this.sendCancel(this.pendingCancel);
         break;
-      case 'Completed': {
+      case 'Completed':
         this.timerSet.stopAll();
         // RFC 3261 §17.1.1.2 / §9.1: a final response before any 1xx means no CANCEL is sent.
         this.pendingCancel = undefined;
-        // RFC 3261 §17.1.1.3: the ACK is built here, inside the transaction, with the same branch.
-        this.ack = buildNon2xxAck(this.request, this.finalResponse!);
-        if (!this.send(this.ack)) return;
-        const d = timerDuration('D', this.ctx.timers, this.ctx.transport.reliable);
-        // RFC 3261 §17.1.1.2: Timer D is zero on reliable transports: Terminated at once.
-        if (d === 0) this.transition('Terminated');
-        else this.timerSet.start('D', d);
+        if (this.ackWire === undefined || !this.send(wireBytes(this.ackWire))) return;
+        this.startTimerD();
         break;
-      }
       case 'Terminated':
         this.timerSet.stopAll();
         this.pendingCancel = undefined;
+        this.ackWire = undefined;
         this.ctx.onTerminated(this);
         break;
       case 'Calling':

@@ -40,12 +40,21 @@
  *                              |           |
  *                              +-----------+
  * ```
+ *
+ * Trying and Proceeding keep the request (Timer E resends it) and the TU; Completed only
+ * absorbs retransmitted responses until Timer K and keeps neither.
  */
 import type { Clock } from '../../util/clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import type { Endpoint, Transport } from '../transport/types.js';
 import { type TimerConfig, TimerSet, timerDuration } from './timers.js';
-import { type ClientTransactionUser, checkMove, NO_CLIENT_USER, trySend } from './types.js';
+import {
+  type ClientTransactionUser,
+  checkMove,
+  NO_CLIENT_USER,
+  RequestReleasedError,
+  trySend,
+} from './types.js';
 
 export type ClientNonInviteState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
 
@@ -77,18 +86,30 @@ export class ClientNonInviteTransaction {
   private current: ClientNonInviteState = 'Trying';
   private readonly timerSet: TimerSet<ClientNonInviteTimer>;
   private intervalE: number;
+  /** The request, until a final response. */
+  private req: SipRequest | undefined;
 
   private readonly ctx: ClientNonInviteContext;
 
   constructor(
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly branch: string,
     ctx: ClientNonInviteContext,
   ) {
+    this.req = request;
     // A copy: the TU is let go once it has the final response.
     this.ctx = { ...ctx };
     this.timerSet = new TimerSet(ctx.clock, (timer) => this.handle({ type: 'timer', timer }));
     this.intervalE = timerDuration('E', ctx.timers, ctx.transport.reliable);
+  }
+
+  /**
+   * The request. Only while Trying or Proceeding: the transaction lets go of it on a final
+   * response, and reading it then throws RequestReleasedError.
+   */
+  get request(): SipRequest {
+    if (this.req === undefined) throw new RequestReleasedError('client non-INVITE transaction', this.current);
+    return this.req;
   }
 
   get state(): ClientNonInviteState {
@@ -182,6 +203,8 @@ export class ClientNonInviteTransaction {
   private transition(to: ClientNonInviteState): void {
     checkMove('client non-INVITE transaction', MOVES, this.current, to);
     this.current = to;
+    // Past Trying and Proceeding the request is never sent again.
+    if (to === 'Completed' || to === 'Terminated') this.req = undefined;
     switch (to) {
       case 'Completed': {
         this.timerSet.stopAll();

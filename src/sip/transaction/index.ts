@@ -7,7 +7,7 @@ export {
   type TransactionLayer,
   type TransactionLayerOptions,
 } from './layer.js';
-export { clientKey, legacyMatches, serverKey } from './matching.js';
+export { clientKey, type LegacyKey, legacyKeyOf, legacyMatches, serverKey } from './matching.js';
 export { buildCancel, buildNon2xxAck } from './requests.js';
 export { type ServerInviteState, ServerInviteTransaction } from './server-invite.js';
 export { type ServerNonInviteState, ServerNonInviteTransaction } from './server-non-invite.js';
@@ -23,6 +23,8 @@ export {
   type ClientTransactionUser,
   IllegalTransitionError,
   NO_CLIENT_USER,
+  NO_SERVER_USER,
+  RequestReleasedError,
   type ServerTransaction,
   type ServerTransactionUser,
 } from './types.js';

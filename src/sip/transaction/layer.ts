@@ -13,7 +13,14 @@ import { formatHost, responseDestination, stampReceived } from '../transport/rou
 import { type Endpoint, endpointKey, type InboundMessage, type Transport } from '../transport/types.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
-import { clientKey, hasMagicCookie, legacyMatches, serverKey } from './matching.js';
+import {
+  clientKey,
+  hasMagicCookie,
+  type LegacyKey,
+  legacyKeyOf,
+  legacyMatches,
+  serverKey,
+} from './matching.js';
 import { ServerInviteTransaction } from './server-invite.js';
 import { ServerNonInviteTransaction } from './server-non-invite.js';
 import { resolveTimerConfig, type TimerConfig } from './timers.js';
@@ -130,8 +137,11 @@ class Layer implements TransactionLayer {
   private readonly clients = new Map<string, ClientTransaction>();
   /** Server transactions whose top Via branch has the magic cookie, by §17.2.3 key. */
   private readonly servers = new Map<string, ServerTransaction>();
-  /** RFC 2543 server transactions, matched by the fallback rules. */
-  private readonly legacy = new Set<ServerTransaction>();
+  /**
+   * RFC 2543 server transactions, matched by the fallback rules on the fields noted when
+   * each was created (the transaction lets go of its request on the final response).
+   */
+  private readonly legacy = new Map<ServerTransaction, LegacyKey | undefined>();
 
   constructor(private readonly options: TransactionLayerOptions) {
     this.timers = resolveTimerConfig(options.timers);
@@ -200,14 +210,14 @@ class Layer implements TransactionLayer {
     for (const tx of [...this.clients.values()]) {
       if (endpointKey(tx.destination) === key) tx.handle({ type: 'transport-error', error });
     }
-    for (const tx of [...this.servers.values(), ...this.legacy]) {
+    for (const tx of [...this.servers.values(), ...this.legacy.keys()]) {
       if (endpointKey(tx.destination) === key) tx.handle({ type: 'transport-error', error });
     }
   }
 
   close(): void {
     for (const tx of [...this.clients.values()]) tx.dispose();
-    for (const tx of [...this.servers.values(), ...this.legacy]) tx.dispose();
+    for (const tx of [...this.servers.values(), ...this.legacy.keys()]) tx.dispose();
   }
 
   private inboundResponse(response: SipResponse, inbound: InboundMessage, transport: Transport): void {
@@ -280,7 +290,7 @@ class Layer implements TransactionLayer {
     if (hasMagicCookie(via)) return this.servers.get(serverKey(via, req.method));
     // RFC 3261 §17.2.3: RFC 2543 fallback when the branch lacks the magic cookie.
     const as = req.method === 'ACK' ? 'ack' : 'retransmission';
-    for (const tx of this.legacy) if (legacyMatches(tx, req, as)) return tx;
+    for (const [tx, key] of this.legacy) if (legacyMatches({ key, toTag: tx.toTag }, req, as)) return tx;
     return undefined;
   }
 
@@ -290,14 +300,16 @@ class Layer implements TransactionLayer {
     if (hasMagicCookie(via)) {
       const invite = this.servers.get(serverKey(via, 'INVITE'));
       if (invite) return invite;
-      for (const tx of this.servers.values()) {
-        const other = topVia(tx.request);
-        if (tx.request.method === 'CANCEL' || !hasMagicCookie(other)) continue;
-        if (serverKey(other, 'X') === serverKey(via, 'X')) return tx;
+      // Keys are branch|sent-by|METHOD: the same branch and sent-by with any method but CANCEL.
+      const prefix = serverKey(via, '');
+      for (const [key, tx] of this.servers) {
+        const method = key.startsWith(prefix) ? key.slice(prefix.length) : '';
+        if (method !== '' && method !== 'CANCEL' && !method.includes('|')) return tx;
       }
       return undefined;
     }
-    for (const tx of this.legacy) if (legacyMatches(tx, cancel, 'cancel')) return tx;
+    for (const [tx, key] of this.legacy)
+      if (legacyMatches({ key, toTag: tx.toTag }, cancel, 'cancel')) return tx;
     return undefined;
   }
 
@@ -308,11 +320,12 @@ class Layer implements TransactionLayer {
       if (key === undefined) this.legacy.delete(tx);
       else if (this.servers.get(key) === tx) this.servers.delete(key);
     };
+    const { source, local } = inbound;
     const base = {
       clock: this.options.clock,
       timers: this.timers,
       transport,
-      source: inbound.source,
+      source,
       // RFC 3261 §18.2.2 / RFC 3581: where every response of this transaction goes.
       destination: responseDestination(req, inbound.source),
       onTerminated,
@@ -321,10 +334,12 @@ class Layer implements TransactionLayer {
       req.method === 'INVITE'
         ? new ServerInviteTransaction(req, {
             ...base,
-            passAck: (ack, ackInbound) => this.options.onAck?.(ack, ackInbound ?? inbound, transport),
+            // Not `inbound` itself: it holds the INVITE, which the transaction lets go of.
+            passAck: (ack, ackInbound) =>
+              this.options.onAck?.(ack, ackInbound ?? { message: ack, source, local }, transport),
           })
         : new ServerNonInviteTransaction(req, base);
-    if (key === undefined) this.legacy.add(tx);
+    if (key === undefined) this.legacy.set(tx, legacyKeyOf(req));
     else this.servers.set(key, tx);
     return tx;
   }

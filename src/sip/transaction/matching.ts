@@ -28,9 +28,41 @@ export function serverKey(via: Via & { branch: string }, method: string): string
   return `${via.branch}|${sentBy(via)}|${m === 'ACK' ? 'INVITE' : m}`;
 }
 
+/**
+ * What the RFC 2543 fallback compares, taken from the request as strings when the
+ * transaction is created: the transaction lets go of the parsed request on its final
+ * response, and an ACK must still match it after that.
+ */
+export interface LegacyKey {
+  readonly method: string;
+  readonly uri: string;
+  readonly callId: string | undefined;
+  readonly fromTag: string | undefined;
+  readonly toTag: string | undefined;
+  readonly seq: number;
+  readonly cseqMethod: string;
+  readonly topVia: string | undefined;
+}
+
+/** The LegacyKey of `req`; undefined without a CSeq (such a request never matches). */
+export function legacyKeyOf(req: SipRequest): LegacyKey | undefined {
+  const cseq = cseqOf(req);
+  if (!cseq) return undefined;
+  return {
+    method: req.method,
+    uri: req.uri,
+    callId: callIdOf(req),
+    fromTag: fromTagOf(req),
+    toTag: toTagOf(req),
+    seq: cseq.seq,
+    cseqMethod: cseq.method,
+    topVia: vias(req)[0],
+  };
+}
+
 /** What the RFC 2543 fallback needs to know about a server transaction. */
 export interface LegacyCandidate {
-  readonly request: SipRequest;
+  readonly key: LegacyKey | undefined;
   /** The To tag of the responses the transaction sent. */
   readonly toTag: string | undefined;
 }
@@ -47,19 +79,18 @@ export function legacyMatches(
   req: SipRequest,
   as: 'retransmission' | 'ack' | 'cancel',
 ): boolean {
-  const orig = tx.request;
-  const a = cseqOf(orig);
+  const orig = tx.key;
   const b = cseqOf(req);
-  if (!a || !b || a.seq !== b.seq) return false;
+  if (!orig || !b || orig.seq !== b.seq) return false;
   if (orig.uri !== req.uri) return false;
-  if (callIdOf(orig) !== callIdOf(req) || fromTagOf(orig) !== fromTagOf(req)) return false;
-  if (vias(orig)[0] !== vias(req)[0]) return false;
+  if (orig.callId !== callIdOf(req) || orig.fromTag !== fromTagOf(req)) return false;
+  if (orig.topVia !== vias(req)[0]) return false;
   switch (as) {
     case 'retransmission':
-      return orig.method === req.method && a.method === b.method && toTagOf(orig) === toTagOf(req);
+      return orig.method === req.method && orig.cseqMethod === b.method && orig.toTag === toTagOf(req);
     case 'ack':
       return orig.method === 'INVITE' && toTagOf(req) === tx.toTag;
     case 'cancel':
-      return orig.method !== 'CANCEL' && orig.method !== 'ACK' && toTagOf(orig) === toTagOf(req);
+      return orig.method !== 'CANCEL' && orig.method !== 'ACK' && orig.toTag === toTagOf(req);
   }
 }

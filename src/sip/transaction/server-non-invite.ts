@@ -43,13 +43,26 @@
  *                             |           |
  *                             +-----------+
  * ```
+ *
+ * What each state keeps: Trying and Proceeding the parsed request (the TU builds its
+ * responses from it) and the last provisional response; Completed only the final
+ * response's wire form, resent to a retransmitted request until Timer J.
  */
 import type { Clock } from '../../util/clock.js';
 import { toTagOf } from '../fields.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import type { Endpoint, Transport } from '../transport/types.js';
 import { type TimerConfig, TimerSet, timerDuration } from './timers.js';
-import { checkMove, type ServerTransactionUser, trySend } from './types.js';
+import {
+  checkMove,
+  NO_SERVER_USER,
+  RequestReleasedError,
+  type ServerTransactionUser,
+  toWire,
+  trySend,
+  type Wire,
+  wireBytes,
+} from './types.js';
 
 export type ServerNonInviteState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
 
@@ -79,19 +92,34 @@ export interface ServerNonInviteContext {
 
 export class ServerNonInviteTransaction {
   readonly kind = 'non-invite';
-  /** Set by the TU to hear about CANCEL and transport errors. */
-  user: ServerTransactionUser = {};
+  /** Set by the TU to hear about CANCEL and transport errors; let go in Completed. */
+  user: ServerTransactionUser = NO_SERVER_USER;
   private current: ServerNonInviteState = 'Trying';
   private readonly timerSet: TimerSet<ServerNonInviteTimer>;
-  private last: SipResponse | undefined;
+  /** The request, until the final response. */
+  private req: SipRequest | undefined;
+  /** The last provisional response (Proceeding). */
+  private provisional: SipResponse | undefined;
+  /** The final response's wire form (Completed). */
+  private finalWire: Wire | undefined;
   private tag: string | undefined;
 
   constructor(
-    readonly request: SipRequest,
+    request: SipRequest,
     private readonly ctx: ServerNonInviteContext,
   ) {
+    this.req = request;
     this.timerSet = new TimerSet(ctx.clock, (timer) => this.handle({ type: 'timer', timer }));
     this.tag = toTagOf(request);
+  }
+
+  /**
+   * The request. Only while Trying or Proceeding: the transaction lets go of it on the final
+   * response, and reading it then throws RequestReleasedError.
+   */
+  get request(): SipRequest {
+    if (this.req === undefined) throw new RequestReleasedError('server non-INVITE transaction', this.current);
+    return this.req;
   }
 
   get state(): ServerNonInviteState {
@@ -108,10 +136,6 @@ export class ServerNonInviteTransaction {
 
   get destination(): Endpoint {
     return this.ctx.destination;
-  }
-
-  get lastResponse(): SipResponse | undefined {
-    return this.last;
   }
 
   get toTag(): string | undefined {
@@ -148,7 +172,9 @@ export class ServerNonInviteTransaction {
   private onRequest(): void {
     // RFC 3261 §17.2.2: a retransmission in Trying is discarded; in Proceeding and Completed
     // the last response is sent again.
-    if (this.current !== 'Trying' && this.current !== 'Terminated' && this.last) this.send(this.last);
+    if (this.current === 'Proceeding' && this.provisional) this.send(this.provisional);
+    else if (this.current === 'Completed' && this.finalWire !== undefined)
+      this.send(wireBytes(this.finalWire));
   }
 
   private onRespond(response: SipResponse): boolean {
@@ -156,23 +182,34 @@ export class ServerNonInviteTransaction {
       // RFC 3261 §17.2.2: any other final response from the TU after the first is discarded.
       return false;
     }
-    this.last = response;
     this.tag = toTagOf(response) ?? this.tag;
-    if (!this.send(response)) return false;
-    // RFC 3261 §17.2.2: 1xx moves Trying to Proceeding, 200-699 moves to Completed.
-    if (response.status >= 200) this.transition('Completed');
-    else if (this.current === 'Trying') this.transition('Proceeding');
+    if (response.status < 200) {
+      this.provisional = response;
+      if (!this.send(response)) return false;
+      // RFC 3261 §17.2.2: 1xx moves Trying to Proceeding.
+      if (this.current === 'Trying') this.transition('Proceeding');
+      return true;
+    }
+    // RFC 3261 §17.2.2: 200-699 moves to Completed, which resends it to retransmissions:
+    // over UDP only its bytes are kept (Timer J is zero over TCP).
+    const { bytes, wire } = this.ctx.transport.reliable
+      ? { bytes: response, wire: undefined }
+      : toWire(response);
+    if (!this.send(bytes)) return false;
+    this.finalWire = wire;
+    this.transition('Completed');
     return true;
   }
 
   private fail(error: Error): void {
     if (this.current === 'Terminated') return;
     // RFC 3261 §17.2.2: a transport error moves to Terminated and the TU is told.
+    const user = this.user;
     this.transition('Terminated');
-    this.user.onTransportError?.(error, this);
+    user.onTransportError?.(error, this);
   }
 
-  private send(response: SipResponse): boolean {
+  private send(response: SipResponse | Buffer): boolean {
     const error = trySend(this.ctx.transport, response, this.ctx.destination);
     if (error) this.fail(error);
     return error === undefined;
@@ -182,8 +219,16 @@ export class ServerNonInviteTransaction {
   private transition(to: ServerNonInviteState): void {
     checkMove('server non-INVITE transaction', MOVES, this.current, to);
     this.current = to;
+    if (to === 'Completed' || to === 'Terminated') {
+      this.req = undefined;
+      this.provisional = undefined;
+    }
     switch (to) {
       case 'Completed': {
+        // NOT RFC COMPLIANT (RFC 3261 §17.2.2, Figure 8): the TU is let go here, so a transport
+        // error on a resent final response ends the transaction without telling it; the TU has
+        // answered and holds nothing to undo, and keeping it would keep its call alive for J.
+        this.user = NO_SERVER_USER;
         const j = timerDuration('J', this.ctx.timers, this.ctx.transport.reliable);
         // RFC 3261 §17.2.2: Timer J is zero on reliable transports: Terminated at once.
         if (j === 0) this.transition('Terminated');
@@ -192,6 +237,8 @@ export class ServerNonInviteTransaction {
       }
       case 'Terminated':
         this.timerSet.stopAll();
+        this.finalWire = undefined;
+        this.user = NO_SERVER_USER;
         this.ctx.onTerminated(this);
         break;
       case 'Trying':

@@ -5,6 +5,7 @@
  * transport failure.
  */
 import type { SipMessage, SipRequest, SipResponse } from '../message.js';
+import { serializeMessage } from '../serialize.js';
 import type { Endpoint, Transport } from '../transport/types.js';
 import type { ClientInviteTransaction } from './client-invite.js';
 import type { ClientNonInviteTransaction } from './client-non-invite.js';
@@ -37,6 +38,9 @@ export interface ServerTransactionUser {
   onTransportError?(error: Error, tx: ServerTransaction): void;
 }
 
+/** A server transaction's TU before the TU sets one, and after the transaction let it go. */
+export const NO_SERVER_USER: ServerTransactionUser = Object.freeze({});
+
 export const NO_CLIENT_USER: ClientTransactionUser = {
   onResponse() {},
   onTimeout() {},
@@ -52,6 +56,19 @@ export class IllegalTransitionError extends Error {
   }
 }
 
+/**
+ * A transaction's request was read after the transaction let go of it: it keeps the parsed
+ * request only until its final response (a programming error in the TU, which must take
+ * what it needs from the request while the transaction is live).
+ */
+export class RequestReleasedError extends Error {
+  readonly code = 'REQUEST_RELEASED';
+  constructor(machine: string, state: string) {
+    super(`${machine}: the request was let go on the final response (state ${state})`);
+    this.name = 'RequestReleasedError';
+  }
+}
+
 /** Throws unless `table[from]` lists `to`. */
 export function checkMove<S extends string>(
   machine: string,
@@ -63,10 +80,30 @@ export function checkMove<S extends string>(
 }
 
 /**
+ * What a transaction in a waiting state (Completed, Confirmed, Accepted) keeps of a message
+ * it may still have to send again (a final response, an ACK): its wire bytes as one flat
+ * latin1 string (latin1 maps every byte to one char and back). Not the parsed message: that
+ * is a tree of a dozen objects per message, and at a few hundred calls per second the 32 s
+ * of Timer D/J/K/L kept hundreds of thousands of them alive for the garbage collector to
+ * walk. A string is one leaf object, and resending is rare.
+ */
+export type Wire = string;
+
+/** Serialises `message` once: the bytes to send now and the wire form to keep. */
+export function toWire(message: SipMessage): { bytes: Buffer; wire: Wire } {
+  const bytes = serializeMessage(message);
+  return { bytes, wire: bytes.toString('latin1') };
+}
+
+export function wireBytes(wire: Wire): Buffer {
+  return Buffer.from(wire, 'latin1');
+}
+
+/**
  * Sends through the transport, turning a synchronous throw into a returned error; the
  * transport contract says send never throws, but a transaction must survive one that does.
  */
-export function trySend(transport: Transport, message: SipMessage, to: Endpoint): Error | undefined {
+export function trySend(transport: Transport, message: SipMessage | Buffer, to: Endpoint): Error | undefined {
   try {
     transport.send(message, to);
     return undefined;

@@ -124,11 +124,11 @@ export async function startTcpTransport(
     get connectionCount() {
       return connections.size;
     },
-    send(message: SipMessage, to: Endpoint) {
+    send(message: SipMessage | Buffer, to: Endpoint) {
       const existing = connections.get(endpointKey(to));
       const conn = existing && !existing.socket.destroyed ? existing : connect(to);
       // Writes before the connection is up are queued by the socket itself.
-      conn.socket.write(serializeMessage(message));
+      conn.socket.write(Buffer.isBuffer(message) ? message : serializeMessage(message));
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -26,8 +26,12 @@ export interface Transport {
   /** RFC 3261 §17: reliable transports (TCP) run no retransmission timers. */
   readonly reliable: boolean;
   readonly local: Endpoint;
-  /** Serialises and sends; errors are reported through `onError`, never thrown. */
-  send(message: SipMessage, to: Endpoint): void;
+  /**
+   * Serialises a message and sends it; bytes (a message serialised before, e.g. one a
+   * transaction keeps only as its wire form to send again) go out as they are. Errors are
+   * reported through `onError`, never thrown.
+   */
+  send(message: SipMessage | Buffer, to: Endpoint): void;
 }
 
 export function endpointKey(e: Endpoint): string {

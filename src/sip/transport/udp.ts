@@ -51,8 +51,8 @@ export async function startUdpTransport(
     protocol: 'UDP',
     reliable: false,
     local,
-    send(message: SipMessage, to: Endpoint) {
-      sendBytes(serializeMessage(message), to);
+    send(message: SipMessage | Buffer, to: Endpoint) {
+      sendBytes(Buffer.isBuffer(message) ? message : serializeMessage(message), to);
     },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };

@@ -128,10 +128,11 @@ describe('server INVITE transaction (RFC 3261 §17.2.1)', () => {
     const u = lonelyUas();
     u.inject(request('INVITE', { branch: BRANCH }));
     const tx = u.requests[0]!;
-    const ok = createResponse(tx.request, 200, undefined, 'b1');
+    const invite = tx.request;
+    const ok = createResponse(invite, 200, undefined, 'b1');
     assert.equal(tx.respond(ok), true);
     assert.equal(tx.respond(ok), true);
-    assert.equal(tx.respond(createResponse(tx.request, 486, undefined, 'b1')), false);
+    assert.equal(tx.respond(createResponse(invite, 486, undefined, 'b1')), false);
     assert.deepEqual(u.net.times('200 INVITE'), [0, 0]);
     assert.deepEqual(u.net.times('486 INVITE'), []);
   });

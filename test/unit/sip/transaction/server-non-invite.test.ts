@@ -44,8 +44,9 @@ describe('server non-INVITE transaction (RFC 3261 §17.2.2)', () => {
     const u = lonelyUas();
     u.inject(options());
     const tx = u.requests[0]!;
-    assert.equal(tx.respond(createResponse(tx.request, 200, undefined, 'b1')), true);
-    assert.equal(tx.respond(createResponse(tx.request, 500, undefined, 'b1')), false);
+    const req = tx.request;
+    assert.equal(tx.respond(createResponse(req, 200, undefined, 'b1')), true);
+    assert.equal(tx.respond(createResponse(req, 500, undefined, 'b1')), false);
     assert.deepEqual(u.net.times('200 OPTIONS'), [0]);
     assert.deepEqual(u.net.times('500 OPTIONS'), []);
   });
