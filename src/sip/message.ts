@@ -46,6 +46,37 @@ export function headerKey(name: string): string {
   return key;
 }
 
+/**
+ * Header names are tokens (RFC 3261 §25.1), plain ASCII: a field can then match a lookup
+ * key only if its name has the key's length (lower-casing ASCII keeps the length) or is a
+ * one-letter compact form. Lookups compare lengths first and look a field's key up only on
+ * a length match, instead of computing the key of every field they pass. A key that is not
+ * ASCII (only a programmatic name could be) takes the plain scan.
+ */
+interface LookupKey {
+  key: string;
+  ascii: boolean;
+}
+
+const lookupCache = new Map<string, LookupKey>();
+const ASCII_RE = /^[\x00-\x7f]*$/;
+
+function lookupKey(name: string): LookupKey {
+  const cached = lookupCache.get(name);
+  if (cached !== undefined) return cached;
+  const key = headerKey(name);
+  const found = { key, ascii: ASCII_RE.test(key) };
+  if (lookupCache.size < KEY_CACHE_MAX) lookupCache.set(name, found);
+  return found;
+}
+
+/** Whether the field named `name` has the key `k` (see LookupKey). */
+function nameMatches(name: string, k: LookupKey): boolean {
+  const len = name.length;
+  if (k.ascii && len !== k.key.length && len !== 1) return false;
+  return headerKey(name) === k.key;
+}
+
 export interface HeaderField {
   /** The name as it appeared on the wire (may be a compact form). */
   readonly name: string;
@@ -63,14 +94,25 @@ export class Headers {
 
   /** The first field value with this name, or undefined. */
   get(name: string): string | undefined {
-    const key = headerKey(name);
-    return this.fields.find((f) => headerKey(f.name) === key)?.value;
+    const k = lookupKey(name);
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (nameMatches(f.name, k)) return f.value;
+    }
+    return undefined;
   }
 
   /** Every field value with this name, one per header line, in order. */
   getAll(name: string): string[] {
-    const key = headerKey(name);
-    return this.fields.filter((f) => headerKey(f.name) === key).map((f) => f.value);
+    const k = lookupKey(name);
+    const out: string[] = [];
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (nameMatches(f.name, k)) out.push(f.value);
+    }
+    return out;
   }
 
   has(name: string): boolean {
