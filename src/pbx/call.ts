@@ -572,6 +572,7 @@ export class Call {
     if (anchored && answer) {
       // The caller talks to the relay's side a; the relay forwards to the branch.
       anchored.dtmf?.stop();
+      this.infoDigits.delete(branch);
       const offer = describeSdp(this.caller.invite.body.toString('utf8'));
       if (offer)
         anchored.session.setRemote('a', {
@@ -882,6 +883,7 @@ export class Call {
       payloadType: answer.telephoneEvent?.payloadType ?? 101,
       onDigit: (e) => onDigit(e.digit),
     });
+    this.infoDigits.set(branch, (e) => onDigit(e.digit));
     return true;
   }
 
@@ -1368,7 +1370,10 @@ export class Call {
         }
       },
       onRequest: (leg, tx) => {
-        if (!this.dtmfInfo(leg, tx)) this.relay(tx, this.caller);
+        if (this.dtmfInfo(leg, tx)) return;
+        // Not bridged yet (CONF-1 waiting): nothing to pass an INFO on to.
+        if (leg.state === 'answered') tx.respond(createResponse(tx.request, 481));
+        else this.relay(tx, this.caller);
       },
     };
     const leg = new OutboundLeg(this.services.sip, id, request, peer, wrapped, retry);

@@ -223,7 +223,10 @@ export class OutboundLeg implements DialogOwner {
       }
       return;
     }
-    if (this.current === 'connected' && this.events.onRequest) {
+    // An answered branch not yet bridged (CONF-1 waiting for its keypress) may send INFO DTMF.
+    const open =
+      this.current === 'connected' || (this.current === 'answered' && tx.request.method === 'INFO');
+    if (open && this.events.onRequest) {
       this.events.onRequest(this, tx);
       return;
     }

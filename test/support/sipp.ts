@@ -57,7 +57,8 @@ export type SippScenarioName =
   | 'uas-answer-reinvited'
   | 'uas-answer-mcc-transfer'
   | 'uas-answer-keys-203'
-  | 'uas-answer-mcc-info';
+  | 'uas-answer-mcc-info'
+  | 'uas-answer-press-1-info';
 
 /**
  * Keys each scenario reads, with the values used when a test does not set them. SIPp rejects a
@@ -101,6 +102,7 @@ export const sippScenarioDefaultKeys: Record<SippScenarioName, Record<string, st
   'uas-answer-mcc-transfer': { ring_ms: '200', press_after_ms: '500', transfer_after_ms: '1000' },
   'uas-answer-keys-203': { ring_ms: '200', press_after_ms: '500' },
   'uas-answer-mcc-info': { ring_ms: '200', press_after_ms: '500' },
+  'uas-answer-press-1-info': { ring_ms: '200', press_after_ms: '500' },
 };
 
 /** SIPp's -t: u1 one UDP socket, un one UDP socket per call, t1 one TCP connection, tn one per call. */

@@ -83,6 +83,26 @@ describe('keypress confirmation on the mobile leg (CONF-1)', () => {
     assert.equal(cancel.header('reason'), 'SIP;cause=200;text="Call completed elsewhere"');
   });
 
+  it('CONF-1 with MCC-2 SIP INFO: a mobile whose trunk sends its 1 as an application/dtmf-relay INFO confirms too; the caller is connected after it', async () => {
+    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
+    const mobile = await peerOn(carrierPort, 'uas-answer-press-1-info', {
+      keys: { ring_ms: 200, press_after_ms: 500 },
+      name: 'mobile-person-info',
+    });
+    const caller = await bobCalls201();
+    const [c, d, m] = await Promise.all([caller.result(), desk.sipp.result(), mobile.result()]);
+    assert.equal(c.outcome, 'ok', c.errors);
+    assert.equal(d.outcome, 'ok', d.errors);
+    assert.equal(m.outcome, 'ok', m.errors);
+    const info = m.messages.find((x) => x.direction === 'sent' && x.method === 'INFO')!;
+    const callerOk = received(c.messages).find((x) => x.status === 200 && x.method === 'INVITE')!;
+    assert.ok(callerOk.timeMs >= info.timeMs, 'connected once the INFO came');
+    assert.ok(
+      received(m.messages).some((x) => x.status === 200 && x.method === 'INFO'),
+      'INFO answered',
+    );
+  });
+
   it('CONF-1 a mobile that answers and presses nothing is hung up after the confirm timeout; the desk keeps ringing and takes the call', async () => {
     const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-answer', {
       keys: { ring_ms: 5500 },
