@@ -9,14 +9,15 @@ import type { SipMessage } from './message.js';
 /** RFC 3261 §8.1.1.7: branches starting with this cookie are RFC 3261 compliant. */
 export const MAGIC_COOKIE = 'z9hG4bK';
 
+/** A parsed via-parm. Read-only: parseVia hands the same object to every caller of a value. */
 export interface Via {
   /** e.g. "SIP/2.0/UDP" (upper-cased transport). */
-  protocol: string;
-  transport: string;
-  host: string;
-  port?: number;
-  params: Map<string, string | null>;
-  branch?: string;
+  readonly protocol: string;
+  readonly transport: string;
+  readonly host: string;
+  readonly port?: number;
+  readonly params: ReadonlyMap<string, string | null>;
+  readonly branch?: string;
 }
 
 /** Splits a header value at top-level commas (outside quotes and angle brackets). */
@@ -53,33 +54,59 @@ export function parseParams(text: string): Map<string, string | null> {
   return params;
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SEMICOLON = 0x3b;
+
+/** Splits at `;` outside quoted strings (slices of `text`, not a string built per char). */
 function splitParams(text: string): string[] {
   const out: string[] = [];
   let inQuote = false;
-  let cur = '';
+  let start = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text.charCodeAt(i);
     if (inQuote) {
-      cur += c;
-      if (c === '\\' && i + 1 < text.length) cur += text[++i];
-      else if (c === '"') inQuote = false;
-    } else if (c === '"') {
-      inQuote = true;
-      cur += c;
-    } else if (c === ';') {
-      if (cur.trim()) out.push(cur);
-      cur = '';
-    } else cur += c;
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inQuote = false;
+    } else if (c === QUOTE) inQuote = true;
+    else if (c === SEMICOLON) {
+      const part = text.slice(start, i);
+      if (part.trim()) out.push(part);
+      start = i + 1;
+    }
   }
-  if (cur.trim()) out.push(cur);
+  const last = text.slice(start);
+  if (last.trim()) out.push(last);
   return out;
 }
 
 const VIA_RE =
   /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?:\s*:\s*(\d{1,5}))?\s*(;.*)?$/;
 
+/**
+ * The last via-parms parsed: a request's top Via is parsed by the layer to check it, to
+ * stamp `received`, to match and file the transaction, and to route each response, and the
+ * response's by the client transaction and the dialog; each parse was a regex and a
+ * parameter list. Keyed by the text, so an edited Via is parsed anew.
+ */
+const VIA_MEMO_SIZE = 8;
+const viaMemoText: (string | undefined)[] = new Array(VIA_MEMO_SIZE).fill(undefined);
+const viaMemoVia: (Via | undefined)[] = new Array(VIA_MEMO_SIZE).fill(undefined);
+let viaMemoNext = 0;
+
 /** Parses one via-parm (one element of a Via header value). */
 export function parseVia(value: string): Via | undefined {
+  for (let i = 0; i < VIA_MEMO_SIZE; i++) {
+    if (viaMemoText[i] === value) return viaMemoVia[i];
+  }
+  const via = parseViaText(value);
+  viaMemoText[viaMemoNext] = value;
+  viaMemoVia[viaMemoNext] = via;
+  viaMemoNext = (viaMemoNext + 1) % VIA_MEMO_SIZE;
+  return via;
+}
+
+function parseViaText(value: string): Via | undefined {
   const m = VIA_RE.exec(value.trim());
   if (!m) return undefined;
   const port = m[3] === undefined ? undefined : Number(m[3]);
@@ -95,8 +122,30 @@ export function vias(msg: SipMessage): string[] {
   return msg.headers.getAll('via').flatMap(splitCommas);
 }
 
+/** The first element of a comma-separated value, as splitCommas(value)[0] gives it. */
+export function firstCommaPart(value: string): string | undefined {
+  if (!value.includes(',')) {
+    const whole = value.trim();
+    return whole.length > 0 ? whole : undefined;
+  }
+  return splitCommas(value)[0];
+}
+
+/** The top via-parm, as vias(msg)[0], without splitting every Via below it. */
+export function topViaText(msg: SipMessage): string | undefined {
+  const top = msg.headers.get('via');
+  if (top === undefined) return undefined;
+  const first = firstCommaPart(top);
+  if (first !== undefined) return first;
+  for (const value of msg.headers.getAll('via')) {
+    const first = firstCommaPart(value);
+    if (first !== undefined) return first;
+  }
+  return undefined;
+}
+
 export function topVia(msg: SipMessage): Via | undefined {
-  const first = vias(msg)[0];
+  const first = topViaText(msg);
   return first === undefined ? undefined : parseVia(first);
 }
 

@@ -2,8 +2,8 @@
  * Where responses go and what a server notes on requests it receives: RFC 3261 §18.2
  * with the symmetric response routing of RFC 3581 (rport).
  */
-import { parseVia, splitCommas } from '../fields.js';
-import type { SipMessage, SipRequest } from '../message.js';
+import { firstCommaPart, parseVia, splitCommas } from '../fields.js';
+import { headerKey, type SipMessage, type SipRequest } from '../message.js';
 import type { Endpoint } from './types.js';
 
 function stripBrackets(host: string): string {
@@ -21,7 +21,7 @@ function formatHost(address: string): string {
  */
 export function stampReceived(request: SipRequest, source: Endpoint): void {
   const fields = request.headers.fields;
-  const idx = fields.findIndex((f) => f.name.toLowerCase() === 'via' || f.name.toLowerCase() === 'v');
+  const idx = fields.findIndex((f) => headerKey(f.name) === 'via');
   if (idx < 0) return;
   const field = fields[idx]!;
   const parts = splitCommas(field.value);
@@ -48,7 +48,7 @@ export function stampReceived(request: SipRequest, source: Endpoint): void {
  * the sent-by itself (default port 5060).
  */
 export function responseDestination(request: SipMessage, source: Endpoint): Endpoint {
-  const top = splitCommas(request.headers.get('via') ?? '')[0];
+  const top = firstCommaPart(request.headers.get('via') ?? '');
   const via = top === undefined ? undefined : parseVia(top);
   if (!via || source.protocol === 'TCP') return source;
   const maddr = via.params.get('maddr');
