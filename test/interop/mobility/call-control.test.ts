@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { peerOn, registeredPhone } from '../../support/phones.js';
 import { freeUdpPort } from '../../support/ports.js';
 import { stopAllProcesses } from '../../support/processes.js';
-import { received, startSipp } from '../../support/sipp.js';
+import { received, type SippResult, type SippScenarioName, startSipp } from '../../support/sipp.js';
 import { startTwinline, type TwinlineProcess } from '../../support/twinline.js';
 
 let server: TwinlineProcess;
@@ -98,38 +98,14 @@ describe('Mobile Call Control', () => {
   });
 
   it('MCC-1 transfer: the mobile hangs up while 203 is connected, and the held caller and 203 are joined by re-INVITEs with each other’s media', async () => {
-    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
-    const carol = await registeredPhone(server, '203', 'carol-secret', 'uas-answer-reinvited', {
-      keys: { ring_ms: 200 },
+    const { c, k, m } = await mobileDials203({
+      mobile: 'uas-answer-mcc-transfer',
+      mobileKeys: { transfer_after_ms: 4000 },
+      carol: 'uas-answer-reinvited',
+      carolKeys: {},
+      caller: 'uac-invite-auth-reinvited-bye',
+      holdMs: 1000,
     });
-    const mobile = await peerOn(carrierPort, 'uas-answer-mcc-transfer', {
-      keys: { ring_ms: 100, press_after_ms: 300, transfer_after_ms: 4000 },
-      name: 'mobile-mcc-transfer',
-      timeoutMs: 30_000,
-    });
-    const caller = await startSipp({
-      scenario: 'uac-invite-auth-reinvited-bye',
-      remote: server.address,
-      service: '201',
-      auth: { user: '202', pass: 'bob-secret' },
-      keys: { from_user: '202', hold_ms: 1000 },
-      timeoutMs: 30_000,
-      name: 'caller-202-transferred',
-    });
-    const [c, d, k, m] = await Promise.all([
-      caller.result(),
-      desk.sipp.result(),
-      carol.sipp.result(),
-      mobile.result(),
-    ]);
-    for (const [r, who] of [
-      [c, 'caller'],
-      [d, 'desk'],
-      [k, '203'],
-      [m, 'mobile'],
-    ] as const)
-      assert.equal(r.outcome, 'ok', `${who}: ${r.errors}`);
-
     const port = (sdp: string) => Number(/m=audio (\d+)/.exec(sdp)?.[1]);
     const invites = (r: typeof c) =>
       received(r.messages).filter((x) => x.kind === 'request' && x.method === 'INVITE');
@@ -151,38 +127,15 @@ describe('Mobile Call Control', () => {
   });
 
   it('MCC-2 a trunk that sends DTMF as SIP INFO: ** then 203# in application/dtmf-relay INFOs give dial tone and call 203 as the user; twinline answers the INFOs and the caller never sees them', async () => {
-    const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
-    const carol = await registeredPhone(server, '203', 'carol-secret', 'uas-answer-then-bye', {
-      keys: { ring_ms: 200, hold_ms: 500 },
-    });
-    const mobile = await peerOn(carrierPort, 'uas-answer-mcc-info', {
-      keys: { ring_ms: 100, press_after_ms: 300 },
-      name: 'mobile-mcc-info',
-      timeoutMs: 30_000,
-    });
-    const caller = await startSipp({
-      scenario: 'uac-invite-auth-bye',
-      remote: server.address,
-      service: '201',
-      auth: { user: '202', pass: 'bob-secret' },
-      keys: { from_user: '202', hold_ms: 5000 },
-      timeoutMs: 30_000,
-      name: 'caller-202-info',
-    });
-    const [c, d, k, m] = await Promise.all([
-      caller.result(),
-      desk.sipp.result(),
-      carol.sipp.result(),
-      mobile.result(),
-    ]);
     // The caller's scenario has no place for an INFO: one passed on would have failed it.
-    for (const [r, who] of [
-      [c, 'caller'],
-      [d, 'desk'],
-      [k, '203'],
-      [m, 'mobile'],
-    ] as const)
-      assert.equal(r.outcome, 'ok', `${who}: ${r.errors}`);
+    const { c, k, m } = await mobileDials203({
+      mobile: 'uas-answer-mcc-info',
+      mobileKeys: {},
+      carol: 'uas-answer-then-bye',
+      carolKeys: { hold_ms: 500 },
+      caller: 'uac-invite-auth-bye',
+      holdMs: 5000,
+    });
     assert.equal(received(m.messages).filter((x) => x.status === 200 && x.method === 'INFO').length, 6);
     const toCarol = received(k.messages).find((x) => x.kind === 'request' && x.method === 'INVITE')!;
     assert.match(toCarol.header('from') ?? '', /^"Alice" <sip:201@twinline>/);
@@ -193,3 +146,49 @@ describe('Mobile Call Control', () => {
     );
   });
 });
+
+/**
+ * Bob (202) calls 201, whose desk never answers; the mobile answers and keys ** 203#
+ * (its scenario says how), 203 answers; every peer must end its scenario cleanly.
+ */
+async function mobileDials203(o: {
+  mobile: SippScenarioName;
+  mobileKeys: Record<string, number>;
+  carol: SippScenarioName;
+  carolKeys: Record<string, number>;
+  caller: SippScenarioName;
+  holdMs: number;
+}): Promise<{ c: SippResult; k: SippResult; m: SippResult }> {
+  const desk = await registeredPhone(server, '201', 'alice-secret', 'uas-never-answer');
+  const carol = await registeredPhone(server, '203', 'carol-secret', o.carol, {
+    keys: { ring_ms: 200, ...o.carolKeys },
+  });
+  const mobile = await peerOn(carrierPort, o.mobile, {
+    keys: { ring_ms: 100, press_after_ms: 300, ...o.mobileKeys },
+    name: o.mobile,
+    timeoutMs: 30_000,
+  });
+  const caller = await startSipp({
+    scenario: o.caller,
+    remote: server.address,
+    service: '201',
+    auth: { user: '202', pass: 'bob-secret' },
+    keys: { from_user: '202', hold_ms: o.holdMs },
+    timeoutMs: 30_000,
+    name: `caller-202-${o.mobile}`,
+  });
+  const [c, d, k, m] = await Promise.all([
+    caller.result(),
+    desk.sipp.result(),
+    carol.sipp.result(),
+    mobile.result(),
+  ]);
+  for (const [r, who] of [
+    [c, 'caller'],
+    [d, 'desk'],
+    [k, '203'],
+    [m, 'mobile'],
+  ] as const)
+    assert.equal(r.outcome, 'ok', `${who}: ${r.errors}`);
+  return { c, k, m };
+}
