@@ -37,6 +37,7 @@ import {
   type CallRequest,
   type DivertReason,
   type DivertTarget,
+  effectiveAt,
   type LegPlan,
   type LegState,
   MOBILE_REASONS,
@@ -184,8 +185,13 @@ export class Call {
   outcome = 'routing';
   private readonly userStates: { user: string; stage: UserStage }[] = [];
   private keepAliveTimer: TimerHandle | undefined;
-  /** MCB-1: the pending request's expiry, then the booked callback's start. */
-  private callbackRequest: { user: User; timer: TimerHandle } | undefined;
+  /**
+   * MCB-1: `ringing` until the request's caller hangs up (timer: the request's expiry),
+   * then `booked` (timer: the callback's start); gone once the callback is placed.
+   */
+  private callbackRequest:
+    | { phase: 'ringing' | 'booked'; user: User; delayMs: number; timer: TimerHandle }
+    | undefined;
   /** FNE 31, MCB: the call the mobile dialled, its digit collector and detector. */
   private mobileFeatureCall: Consultation | undefined;
   private collector: DigitCollector | undefined;
@@ -337,10 +343,15 @@ export class Call {
     );
   }
 
-  private startUser(stage: UserStage, user: User, call: CallInfo): void {
-    this.userStates.push({ user: user.extension, stage });
-    this.services.involves(this, user.extension);
+  /** A user stage of this call: shown in the view and CDR, and the user's presence sees the call. */
+  private addUserStage(extension: string, stage: UserStage): void {
+    this.userStates.push({ user: extension, stage });
+    this.services.involves(this, extension);
     stage.onChange = () => this.services.changed(this);
+  }
+
+  private startUser(stage: UserStage, user: User, call: CallInfo): void {
+    this.addUserStage(user.extension, stage);
     stage.start({
       user: user.extension,
       call,
@@ -467,11 +478,10 @@ export class Call {
 
   /** The caller cancelled or hung up. */
   callerGone(): void {
-    if (this.callbackRequest && this.phase === 'routing') {
+    if (this.callbackRequest?.phase === 'ringing') {
       // MCB-1: hanging up the request inside its window is what books the callback.
-      const { user, timer } = this.callbackRequest;
-      timer.cancel();
-      if (this.stage === undefined) this.callbackBooked(user);
+      this.callbackRequest.timer.cancel();
+      this.callbackBooked(this.callbackRequest.user, this.callbackRequest.delayMs);
       return;
     }
     if (this.phase === 'routing' || this.phase === 'transferring') {
@@ -585,7 +595,7 @@ export class Call {
       contentType = 'application/sdp';
       if (plan?.mobileCallControl && offer) this.startCallControl(branch, anchored, offer, plan.onBehalfOf);
     }
-    if (rebridging) this.reinviteCaller(branch, body, contentType);
+    if (rebridging) this.reinvite(this.caller, body, contentType);
     else this.caller.answer(body, contentType);
     this.connectedReason = plan?.reason ?? this.records.get(branch)?.reason ?? 'direct';
     if (owner) this.currentUser = owner.user;
@@ -597,18 +607,19 @@ export class Call {
   }
 
   /**
-   * The caller, already in its dialog, is pointed at a new party with a re-INVITE that
-   * offers the party's SDP (a B2BUA's third-party call control, RFC 3725 §4.1 in spirit);
-   * a caller that refuses it ends the call.
+   * A party already in its dialog (the caller, or the new party of a transfer) is pointed
+   * at the other half of the call with a re-INVITE offering that half's SDP (a B2BUA's
+   * third-party call control, RFC 3725 §4.1 in spirit); a refusal ends the call.
    */
-  private reinviteCaller(party: Party, body: Buffer, contentType: string | undefined): void {
-    void this.caller.request('INVITE', body, contentType).then((res) => {
-      if (res.status < 300 || this.phase !== 'connected' || this.bridged !== party) return;
+  private reinvite(whom: Party, body: Buffer, contentType: string | undefined): void {
+    const bridged = this.bridged;
+    void whom.request('INVITE', body, contentType).then((res) => {
+      if (res.status < 300 || this.phase !== 'connected' || this.bridged !== bridged) return;
       this.services.sip.logger.warn(
         { callId: this.callId, status: res.status },
-        'caller refused the new party',
+        're-INVITE refused: call cleared',
       );
-      party.hangUp();
+      bridged?.hangUp();
       this.caller.hangUp();
       this.stage?.callerHangup();
       this.end(`re-INVITE refused ${res.status}`);
@@ -644,9 +655,7 @@ export class Call {
     this.services.sip.logger.info({ callId: this.callId, user: user.extension }, 'handover to the mobile');
     const stage = this.userStage(this.stageOwner());
     this.stage = stage;
-    this.userStates.push({ user: user.extension, stage });
-    this.services.involves(this, user.extension);
-    stage.onChange = () => this.services.changed(this);
+    this.addUserStage(user.extension, stage);
     stage.begin(planHandover(this.snapshot, user.extension, this.services.sip.clock.wallNow()));
     return true;
   }
@@ -666,7 +675,8 @@ export class Call {
     const stage = new PlainStage(
       this.services.sip.clock,
       this.stageOwner(),
-      (this.snapshot.usersByExtension.get(extension)?.noAnswerTime ?? 15) * 1000,
+      (effectiveAt(this.snapshot, extension, this.services.sip.clock.wallNow())?.settings.noAnswerTime ??
+        this.snapshot.system.defaultNoAnswerTime) * 1000,
     );
     this.stage = stage;
     const devices = this.services.devices(extension);
@@ -717,9 +727,9 @@ export class Call {
       desk.answer(Buffer.from(anchorSdp(deskSdp, anchored.session.local('b'))), 'application/sdp');
     } else {
       desk.answer(this.caller.invite.body, this.caller.invite.headers.get('content-type'));
-      if (deskSdp !== '') this.reinviteCaller(desk, desk.invite.body, 'application/sdp');
     }
     this.bridged = desk;
+    if (!anchored && deskSdp !== '') this.reinvite(this.caller, desk.invite.body, 'application/sdp');
     mobile.hangUp();
     this.closeRecord(mobile, 'picked up at the desk');
     const now = this.services.sip.clock.wallNow();
@@ -767,8 +777,8 @@ export class Call {
     this.bridged = consulted;
     this.connectedReason = 'transferred';
     this.currentUser = undefined;
-    this.reinviteCaller(consulted, answer.body, answer.contentType);
-    void consulted.request('INVITE', this.caller.invite.body, this.caller.invite.headers.get('content-type'));
+    this.reinvite(this.caller, answer.body, answer.contentType);
+    this.reinvite(consulted, this.caller.invite.body, this.caller.invite.headers.get('content-type'));
     this.services.changed(this);
     return true;
   }
@@ -1034,8 +1044,8 @@ export class Call {
 
   /**
    * MCB-1 (FNE 33): the request is never answered — the caller hears ringing. A hang-up
-   * within `hangupWithinMs` books the callback, placed CALLBACK_DELAY_MS later (inside
-   * `callbackWithinMs`); a request still ringing at `hangupWithinMs` is cleared.
+   * within `hangupWithinMs` books the callback, placed CALLBACK_DELAY_MS later (never later
+   * than `callbackWithinMs`); a request still ringing at `hangupWithinMs` is cleared.
    */
   awaitCallbackRequest(user: User, window: { hangupWithinMs: number; callbackWithinMs: number }): void {
     this.mobileFeatureUser = user.extension;
@@ -1043,7 +1053,9 @@ export class Call {
     this.caller.ring();
     const clock = this.services.sip.clock;
     this.callbackRequest = {
+      phase: 'ringing',
       user,
+      delayMs: Math.min(CALLBACK_DELAY_MS, window.callbackWithinMs),
       timer: clock.setTimer(window.hangupWithinMs, () => {
         this.callbackRequest = undefined;
         this.services.sip.logger.info(
@@ -1058,12 +1070,14 @@ export class Call {
   }
 
   /** MCB-1: the request's caller hung up in time; the callback goes out shortly. */
-  private callbackBooked(user: User): void {
+  private callbackBooked(user: User, delayMs: number): void {
     this.services.sip.logger.info({ callId: this.callId, user: user.extension }, 'mobile callback booked');
     this.outcome = 'callback booked';
     this.callbackRequest = {
+      phase: 'booked',
       user,
-      timer: this.services.sip.clock.setTimer(CALLBACK_DELAY_MS, () => {
+      delayMs,
+      timer: this.services.sip.clock.setTimer(delayMs, () => {
         this.callbackRequest = undefined;
         this.placeCallback(user);
       }),
@@ -1083,9 +1097,7 @@ export class Call {
       cleared: (reason) => this.end(reason),
     });
     this.stage = stage;
-    this.userStates.push({ user: user.extension, stage });
-    this.services.involves(this, user.extension);
-    stage.onChange = () => this.services.changed(this);
+    this.addUserStage(user.extension, stage);
     stage.begin(planMobileCallback(this.snapshot, user.extension, this.services.sip.clock.wallNow()));
   }
 
